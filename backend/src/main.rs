@@ -1,0 +1,5 @@
+//! Starts the canteen backend.
+
+fn main() {
+    println!("happiness canteen backend: not yet serving (see README)");
+}
