@@ -1,1 +1,28 @@
-//! The pure domain of Happiness Canteen.
+//! The pure domain of Happiness Canteen: money, ages, resident ID numbers,
+//! price policies, pricing, the sale model (the terminal–backend wire
+//! format) and the monthly subsidy claim.
+//!
+//! It must never do I/O: no clock, no files, no network, no database, no
+//! async. Callers pass dates and times in. The terminal and the backend both
+//! price with it, so they can never disagree about a rule.
+
+#![warn(missing_docs)]
+
+pub mod age;
+pub mod claim;
+pub mod diner;
+pub mod ids;
+pub mod money;
+pub mod policy;
+pub mod pricing;
+pub mod resident_id;
+pub mod sale;
+
+pub use age::{BusinessDate, age_on};
+pub use diner::{CategoryCode, CategoryGrant, Diner};
+pub use ids::{DinerId, FreeMealId, SaleId, SiteId, TerminalId, UserId, VoidId};
+pub use money::{Money, MoneyError};
+pub use policy::{PolicyBook, PolicyError, PricePolicy, PricePolicyDraft, Slot};
+pub use pricing::{Customer, PriceReason, PricingError, Quote, quote};
+pub use resident_id::{ResidentId, ResidentIdError};
+pub use sale::{FreeMealDay, Payment, Sale, SaleError, SaleLine, Void};
