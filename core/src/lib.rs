@@ -13,15 +13,18 @@ pub mod claim;
 pub mod diner;
 pub mod ids;
 pub mod money;
+pub mod month;
 pub mod policy;
 pub mod pricing;
 pub mod resident_id;
 pub mod sale;
 
 pub use age::{BusinessDate, age_on};
+pub use claim::{Claim, ClaimInput, MonthClose, Received, reconcile};
 pub use diner::{CategoryCode, CategoryGrant, Diner};
 pub use ids::{DinerId, FreeMealId, SaleId, SiteId, TerminalId, UserId, VoidId};
 pub use money::{Money, MoneyError};
+pub use month::YearMonth;
 pub use policy::{PolicyBook, PolicyError, PricePolicy, PricePolicyDraft, Slot};
 pub use pricing::{Customer, PriceReason, PricingError, Quote, quote};
 pub use resident_id::{ResidentId, ResidentIdError};

@@ -12,8 +12,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Built on `rust_decimal`, never on floats. Stored as integer fen
 /// ([`Money::fen`], [`Money::from_fen`]). On the wire it is a string such as
 /// `"12.50"`, so no JSON float ever carries money.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(Decimal);
+
+impl Default for Money {
+    fn default() -> Money {
+        Money::ZERO
+    }
+}
 
 /// Why a text or number is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,7 +37,7 @@ pub enum MoneyError {
 
 impl Money {
     /// Zero yuan.
-    pub const ZERO: Money = Money(Decimal::ZERO);
+    pub const ZERO: Money = Money(Decimal::from_parts(0, 0, 0, false, 2));
 
     /// An amount from integer fen (1 yuan = 100 fen).
     pub fn from_fen(fen: i64) -> Money {
@@ -45,10 +51,10 @@ impl Money {
 
     /// The amount as integer fen, the form in which it is stored.
     pub fn fen(self) -> i64 {
-        // Invariant: scale is 2 and the mantissa fits i64 (checked on entry).
-        let mut d = self.0;
-        d.rescale(2);
-        i64::try_from(d.mantissa()).unwrap_or(if d.is_sign_negative() {
+        // Invariant: every constructor leaves scale 2 and a mantissa that
+        // fits i64, so the mantissa is the amount in fen.
+        debug_assert_eq!(self.0.scale(), 2);
+        i64::try_from(self.0.mantissa()).unwrap_or(if self.0.is_sign_negative() {
             i64::MIN
         } else {
             i64::MAX

@@ -6,7 +6,7 @@ use crate::age::BusinessDate;
 use crate::diner::{CategoryCode, Diner};
 use crate::ids::SiteId;
 use crate::money::Money;
-use crate::policy::{PolicyBook, Slot};
+use crate::policy::{AgeBracket, CategoryPrice, PolicyBook, Slot};
 
 /// Who the meal is for.
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +135,69 @@ pub enum PricingError {
     },
 }
 
+/// What set a price, borrowed from the policy (no copies: the claim prices
+/// a million lines with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Basis<'p> {
+    Bracket(&'p AgeBracket, u32),
+    Category(&'p CategoryPrice),
+    Standard(Standard),
+}
+
+/// Why a meal is at the standard price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standard {
+    WalkIn,
+    Inactive,
+    UnderAge(Option<u32>),
+    AlreadySubsidised,
+}
+
+/// A price with its basis; see [`quote`] for the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Priced<'p> {
+    pub(crate) standard: Money,
+    pub(crate) paid: Money,
+    pub(crate) basis: Basis<'p>,
+}
+
+impl Priced<'_> {
+    pub(crate) fn subsidy(&self) -> Money {
+        self.standard - self.paid
+    }
+
+    pub(crate) fn bracket(&self) -> Option<&str> {
+        match self.basis {
+            Basis::Bracket(b, _) => Some(&b.name),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn category(&self) -> Option<&CategoryCode> {
+        match self.basis {
+            Basis::Category(c) => Some(&c.code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn reason(&self) -> PriceReason {
+        match self.basis {
+            Basis::Bracket(b, age) => PriceReason::Bracket {
+                bracket: b.name.clone(),
+                age,
+            },
+            Basis::Category(c) => PriceReason::Category {
+                category: c.code.clone(),
+                name: c.name.clone(),
+            },
+            Basis::Standard(Standard::WalkIn) => PriceReason::WalkIn,
+            Basis::Standard(Standard::Inactive) => PriceReason::Inactive,
+            Basis::Standard(Standard::UnderAge(age)) => PriceReason::UnderAge { age },
+            Basis::Standard(Standard::AlreadySubsidised) => PriceReason::AlreadySubsidised,
+        }
+    }
+}
+
 /// Prices one meal at `site` on `date` in `slot` with the policy in force
 /// that day. The lowest price the diner qualifies for wins (a bracket wins a
 /// tie with a category); a diner who already had a subsidised meal in this
@@ -147,79 +210,77 @@ pub fn quote(
     slot: Slot,
     already_subsidised: bool,
 ) -> Result<Quote, PricingError> {
+    let p = price(policies, site, customer, date, slot, already_subsidised)?;
+    Ok(Quote {
+        slot,
+        standard: p.standard,
+        paid: p.paid,
+        subsidy: p.subsidy(),
+        bracket: p.bracket().map(str::to_string),
+        category: p.category().cloned(),
+        reason: p.reason(),
+    })
+}
+
+/// [`quote`] without copying names out of the policy.
+pub(crate) fn price<'p>(
+    policies: &'p PolicyBook,
+    site: SiteId,
+    customer: Customer<'_>,
+    date: BusinessDate,
+    slot: Slot,
+    already_subsidised: bool,
+) -> Result<Priced<'p>, PricingError> {
     let policy = policies
         .in_force(site, date)
         .ok_or(PricingError::NoPolicy { site, date })?;
     let standard = policy
         .standard_price(slot)
         .ok_or(PricingError::SlotNotServed { slot, date })?;
-    let at_standard = |reason| Quote {
-        slot,
+    let at_standard = |why| Priced {
         standard,
         paid: standard,
-        subsidy: Money::ZERO,
-        bracket: None,
-        category: None,
-        reason,
+        basis: Basis::Standard(why),
     };
     let diner = match customer {
-        Customer::WalkIn => return Ok(at_standard(PriceReason::WalkIn)),
+        Customer::WalkIn => return Ok(at_standard(Standard::WalkIn)),
         Customer::Diner(diner) => diner,
     };
     if !diner.is_active_on(date) {
-        return Ok(at_standard(PriceReason::Inactive));
+        return Ok(at_standard(Standard::Inactive));
     }
     let age = diner.age_on(date);
-    // Candidates: (price, bracket, category); the first lowest wins.
-    let mut best: Option<(Money, Quote)> = None;
-    if let Some(bracket) = age.and_then(|a| policy.bracket_for(a))
-        && let (Some(&price), Some(age)) = (bracket.prices.get(&slot), age)
+    // The first lowest price wins.
+    let mut best: Option<Priced<'p>> = None;
+    if let Some(age) = age
+        && let Some(bracket) = policy.bracket_for(age)
+        && let Some(&paid) = bracket.prices.get(&slot)
     {
-        best = Some((
-            price,
-            Quote {
-                slot,
-                standard,
-                paid: price,
-                subsidy: standard - price,
-                bracket: Some(bracket.name.clone()),
-                category: None,
-                reason: PriceReason::Bracket {
-                    bracket: bracket.name.clone(),
-                    age,
-                },
-            },
-        ));
+        best = Some(Priced {
+            standard,
+            paid,
+            basis: Basis::Bracket(bracket, age),
+        });
     }
     for code in diner.categories_on(date) {
         let Some(cat) = policy.category(code) else {
             continue;
         };
-        let Some(&price) = cat.prices.get(&slot) else {
+        let Some(&paid) = cat.prices.get(&slot) else {
             continue;
         };
-        if best.as_ref().is_none_or(|(p, _)| price < *p) {
-            best = Some((
-                price,
-                Quote {
-                    slot,
-                    standard,
-                    paid: price,
-                    subsidy: standard - price,
-                    bracket: None,
-                    category: Some(cat.code.clone()),
-                    reason: PriceReason::Category {
-                        category: cat.code.clone(),
-                        name: cat.name.clone(),
-                    },
-                },
-            ));
+        if best.is_none_or(|b| paid < b.paid) {
+            best = Some(Priced {
+                standard,
+                paid,
+                basis: Basis::Category(cat),
+            });
         }
     }
     match best {
-        None => Ok(at_standard(PriceReason::UnderAge { age })),
-        Some(_) if already_subsidised => Ok(at_standard(PriceReason::AlreadySubsidised)),
-        Some((_, quote)) => Ok(quote),
+        None => Ok(at_standard(Standard::UnderAge(age))),
+        Some(_) if already_subsidised => Ok(at_standard(Standard::AlreadySubsidised)),
+        Some(priced) => Ok(priced),
     }
 }
 

@@ -1,0 +1,497 @@
+//! Worked examples of the monthly claim.
+
+use canteen_core::claim::{Flag, LineKind};
+use canteen_core::{
+    ClaimInput, FreeMealDay, FreeMealId, Money, MonthClose, PolicyBook, Received, Sale, Slot, Void,
+    reconcile,
+};
+use uuid::Uuid;
+
+use crate::fixtures::*;
+
+struct World {
+    roster: Vec<canteen_core::Diner>,
+    policies: PolicyBook,
+    sales: Vec<Received<Sale>>,
+    voids: Vec<Received<Void>>,
+    free_meals: Vec<FreeMealDay>,
+    closes: Vec<MonthClose>,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            roster: vec![
+                diner(1, d(1950, 5, 1)),                                        // 75: 70-79
+                diner(2, d(1940, 5, 1)),                                        // 85: 80-89
+                with_category(diner(3, d(1964, 5, 1)), "tekun", d(2025, 1, 1)), // 61, 特困
+                diner(4, d(1970, 1, 1)),                                        // 56: not eligible
+                diner(5, d(1956, 3, 16)), // 70 on 16 March 2026
+            ],
+            policies: standard_book(),
+            sales: vec![],
+            voids: vec![],
+            free_meals: vec![],
+            closes: vec![],
+        }
+    }
+
+    fn claim(&self, site: canteen_core::SiteId, m: canteen_core::YearMonth) -> canteen_core::Claim {
+        reconcile(&ClaimInput {
+            site_id: site,
+            month: m,
+            sales: &self.sales,
+            voids: &self.voids,
+            free_meals: &self.free_meals,
+            roster: &self.roster,
+            policies: &self.policies,
+            closes: &self.closes,
+        })
+    }
+
+    fn sell(&mut self, sale: Sale) {
+        let at = sale.sold_at;
+        self.sales.push(received(sale, at));
+    }
+}
+
+fn march() -> canteen_core::YearMonth {
+    month(2026, 3)
+}
+
+#[test]
+fn a_month_is_totalled_by_slot_bracket_category_and_funder() {
+    let mut w = World::new();
+    let day = d(2026, 3, 2);
+    w.sell(meal(
+        1,
+        CANTEEN,
+        1,
+        day,
+        Slot::Lunch,
+        1200,
+        600,
+        at(day, 4, 0),
+    ));
+    w.sell(meal(
+        2,
+        CANTEEN,
+        2,
+        day,
+        Slot::Lunch,
+        1200,
+        400,
+        at(day, 4, 1),
+    ));
+    w.sell(meal(
+        3,
+        CANTEEN,
+        3,
+        day,
+        Slot::Lunch,
+        1200,
+        200,
+        at(day, 4, 2),
+    ));
+    w.sell(meal(
+        4,
+        CANTEEN,
+        1,
+        day,
+        Slot::Breakfast,
+        500,
+        300,
+        at(day, 0, 30),
+    ));
+    // Another site's sale is not in this site's claim.
+    w.sell(meal(
+        5,
+        COMMUNE,
+        2,
+        day,
+        Slot::Dinner,
+        1000,
+        300,
+        at(day, 10, 0),
+    ));
+    let claim = w.claim(CANTEEN, march());
+    assert_eq!(claim.flagged, vec![]);
+    assert_eq!(claim.lines.len(), 4);
+    assert_eq!(claim.total.meals, 4);
+    assert_eq!(claim.total.standard, Money::from_fen(4100));
+    assert_eq!(claim.total.paid, Money::from_fen(1500));
+    assert_eq!(claim.total.subsidy, Money::from_fen(2600));
+    assert!(claim.total.ties_out());
+    assert_eq!(claim.by_slot[&Slot::Lunch].subsidy, Money::from_fen(2400));
+    assert_eq!(
+        claim.by_slot[&Slot::Breakfast].subsidy,
+        Money::from_fen(200)
+    );
+    assert_eq!(claim.by_bracket["70-79"].meals, 2);
+    assert_eq!(claim.by_bracket["80-89"].subsidy, Money::from_fen(800));
+    assert_eq!(claim.by_category.values().map(|t| t.meals).sum::<i64>(), 1);
+    assert_eq!(claim.by_funder["city"], Money::from_fen(1300));
+    assert_eq!(claim.by_funder["county"], Money::from_fen(780));
+    assert_eq!(claim.by_funder["township"], Money::from_fen(520));
+    let funders: Money = claim.by_funder.values().copied().sum();
+    assert_eq!(funders, claim.total.subsidy);
+    for line in &claim.lines {
+        assert_eq!(line.paid + line.subsidy, line.standard);
+        assert_eq!(line.kind, LineKind::Regular);
+    }
+}
+
+#[test]
+fn two_offline_terminals_selling_the_same_slot_claim_the_earliest() {
+    let mut w = World::new();
+    let day = d(2026, 3, 3);
+    let later = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 30));
+    let earlier = meal(2, COMMUNE, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 10));
+    // The later sale reaches the backend first.
+    w.sales.push(received(later.clone(), at(day, 5, 0)));
+    w.sales.push(received(earlier.clone(), at(day, 9, 0)));
+    let canteen = w.claim(CANTEEN, march());
+    let commune = w.claim(COMMUNE, march());
+    assert_eq!(canteen.lines, vec![]);
+    assert_eq!(canteen.flagged.len(), 1);
+    assert_eq!(
+        canteen.flagged[0].flag,
+        Flag::SecondSubsidisedMeal {
+            claimed_sale: earlier.id
+        }
+    );
+    assert_eq!(commune.lines.len(), 1);
+    assert_eq!(commune.lines[0].sale_id, earlier.id);
+}
+
+#[test]
+fn ineligible_unknown_free_meal_and_wrong_price_are_flagged() {
+    let mut w = World::new();
+    let day = d(2026, 3, 4);
+    w.sell(meal(
+        1,
+        CANTEEN,
+        4,
+        day,
+        Slot::Lunch,
+        1200,
+        600,
+        at(day, 4, 0),
+    )); // 56 years old
+    w.sell(meal(
+        2,
+        CANTEEN,
+        99,
+        day,
+        Slot::Lunch,
+        1200,
+        600,
+        at(day, 4, 0),
+    )); // not on roster
+    w.sell(meal(
+        3,
+        CANTEEN,
+        2,
+        day,
+        Slot::Lunch,
+        1200,
+        400,
+        at(day, 4, 0),
+    )); // ate at the commune too
+    w.sell(meal(
+        4,
+        CANTEEN,
+        1,
+        day,
+        Slot::Lunch,
+        1200,
+        500,
+        at(day, 4, 0),
+    )); // should pay 6.00
+    let mut gone = diner(6, d(1940, 1, 1));
+    gone.inactive_since = Some(d(2026, 3, 1));
+    w.roster.push(gone);
+    w.sell(meal(
+        5,
+        CANTEEN,
+        6,
+        day,
+        Slot::Lunch,
+        1200,
+        400,
+        at(day, 4, 0),
+    ));
+    w.free_meals.push(FreeMealDay {
+        id: FreeMealId(Uuid::from_u128(77)),
+        site_id: COMMUNE,
+        date: day,
+        slot: Slot::Lunch,
+        diners: vec![canteen_core::DinerId(2)],
+        headcount: Some(20),
+        volunteers: vec![],
+        purchases: vec![],
+        donations: vec![],
+    });
+    let claim = w.claim(CANTEEN, march());
+    assert_eq!(claim.lines, vec![]);
+    assert_eq!(claim.total.meals, 0);
+    let flags: Vec<String> = claim.flagged.iter().map(|f| f.flag.to_string()).collect();
+    assert_eq!(
+        flags,
+        vec![
+            "not eligible: age 56, below the lowest bracket: standard price",
+            "the diner is not on the roster",
+            "the diner ate a volunteer free meal in this slot and day",
+            "price differs from the policy (should pay 6.00, subsidy 6.00)",
+            "not eligible: inactive on the roster: standard price",
+        ]
+    );
+}
+
+#[test]
+fn a_birthday_and_a_policy_change_mid_month_price_each_day_by_its_own_rules() {
+    let mut w = World::new();
+    let mut v2 = policy(CANTEEN, d(2026, 3, 20));
+    v2.standard = prices(600, 1300, 1100);
+    v2.brackets[0].prices = prices(500, 900, 800);
+    v2.brackets[1].prices = prices(300, 500, 500);
+    w.policies = book(vec![policy(CANTEEN, d(2026, 1, 1)), v2]);
+    // Diner 5 turns 70 on 16 March.
+    for (n, (day, standard, paid)) in [
+        (d(2026, 3, 15), 1200, 800), // 69, old policy
+        (d(2026, 3, 16), 1200, 600), // 70, old policy
+        (d(2026, 3, 20), 1300, 500), // 70, new policy
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        w.sell(meal(
+            n as u128 + 1,
+            CANTEEN,
+            5,
+            day,
+            Slot::Lunch,
+            standard,
+            paid,
+            at(day, 4, 0),
+        ));
+    }
+    let claim = w.claim(CANTEEN, march());
+    assert_eq!(claim.flagged, vec![]);
+    assert_eq!(claim.by_bracket["65-69"].meals, 1);
+    assert_eq!(claim.by_bracket["65-69"].subsidy, Money::from_fen(400));
+    assert_eq!(claim.by_bracket["70-79"].meals, 2);
+    assert_eq!(
+        claim.by_bracket["70-79"].subsidy,
+        Money::from_fen(600 + 800)
+    );
+    assert_eq!(claim.total.standard, Money::from_fen(3700));
+}
+
+#[test]
+fn a_void_before_the_close_removes_the_meal() {
+    let mut w = World::new();
+    let day = d(2026, 3, 5);
+    let sale = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 0));
+    w.voids
+        .push(received(void(1, &sale, at(day, 4, 5)), at(day, 4, 6)));
+    w.sell(sale);
+    // After the void the diner may have the subsidised lunch again.
+    w.sell(meal(
+        2,
+        CANTEEN,
+        1,
+        day,
+        Slot::Lunch,
+        1200,
+        600,
+        at(day, 4, 7),
+    ));
+    let claim = w.claim(CANTEEN, march());
+    assert_eq!(claim.lines.len(), 1);
+    assert_eq!(
+        claim.lines[0].sale_id,
+        canteen_core::SaleId(Uuid::from_u128(2))
+    );
+    assert_eq!(claim.flagged, vec![]);
+}
+
+#[test]
+fn late_sales_and_voids_are_adjustments_in_the_next_open_month_and_the_closed_claim_holds() {
+    let mut w = World::new();
+    let day = d(2026, 3, 30);
+    let claimed = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 0));
+    w.sell(claimed.clone());
+    w.sell(meal(
+        2,
+        CANTEEN,
+        2,
+        day,
+        Slot::Lunch,
+        1200,
+        400,
+        at(day, 4, 0),
+    ));
+    let closed_at = at(d(2026, 4, 2), 2, 0);
+    w.closes.push(close(CANTEEN, march(), closed_at));
+    let frozen = w.claim(CANTEEN, march());
+    assert_eq!(frozen.total.meals, 2);
+    assert_eq!(frozen.closed_at, Some(closed_at));
+
+    // An offline terminal syncs after the close: a new March meal, a repeat
+    // of diner 1's claimed lunch, and a void of diner 2's claimed lunch.
+    let after = at(d(2026, 4, 3), 1, 0);
+    let late = meal(3, CANTEEN, 3, day, Slot::Dinner, 1000, 100, at(day, 10, 0));
+    let repeat = meal(4, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 3, 0));
+    w.sales.push(received(late.clone(), after));
+    w.sales.push(received(repeat.clone(), after));
+    let voided = w.sales[1].record.clone();
+    w.voids
+        .push(received(void(9, &voided, at(day, 5, 0)), after));
+
+    assert_eq!(
+        w.claim(CANTEEN, march()),
+        frozen,
+        "a closed claim never changes"
+    );
+    let april = w.claim(CANTEEN, month(2026, 4));
+    let kinds: Vec<(LineKind, i64, Money)> = april
+        .lines
+        .iter()
+        .map(|l| (l.kind, l.meals, l.subsidy))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (LineKind::LateVoid, -1, Money::from_fen(-800)),
+            (LineKind::LateSale, 1, Money::from_fen(900)),
+        ]
+    );
+    assert_eq!(april.adjustments.meals, 0);
+    assert_eq!(april.adjustments.subsidy, Money::from_fen(100));
+    assert_eq!(april.regular.meals, 0);
+    assert!(april.total.ties_out());
+    assert_eq!(april.flagged.len(), 1);
+    assert!(april.flagged[0].late);
+    assert_eq!(
+        april.flagged[0].flag,
+        Flag::SecondSubsidisedMeal {
+            claimed_sale: claimed.id
+        }
+    );
+}
+
+#[test]
+fn a_late_sale_skips_every_month_closed_when_it_arrived() {
+    let mut w = World::new();
+    let day = d(2026, 2, 10);
+    w.closes
+        .push(close(CANTEEN, month(2026, 2), at(d(2026, 3, 1), 0, 0)));
+    w.closes
+        .push(close(CANTEEN, month(2026, 3), at(d(2026, 4, 1), 0, 0)));
+    w.sales.push(received(
+        meal(1, CANTEEN, 2, day, Slot::Lunch, 1200, 400, at(day, 4, 0)),
+        at(d(2026, 4, 5), 0, 0),
+    ));
+    assert_eq!(w.claim(CANTEEN, month(2026, 3)).lines, vec![]);
+    let april = w.claim(CANTEEN, month(2026, 4));
+    assert_eq!(april.lines.len(), 1);
+    assert_eq!(april.lines[0].kind, LineKind::LateSale);
+    assert_eq!(april.lines[0].business_date, day);
+}
+
+#[test]
+fn the_same_records_in_any_order_or_twice_give_the_same_claim() {
+    let mut w = World::new();
+    for n in 0..20u32 {
+        let day = d(2026, 3, 1 + n % 5);
+        let sold = at(day, 4, n);
+        w.sell(meal(
+            u128::from(n),
+            CANTEEN,
+            i64::from(n % 4) + 1,
+            day,
+            Slot::Lunch,
+            1200,
+            600,
+            sold,
+        ));
+    }
+    let first = w.claim(CANTEEN, march());
+    w.sales.reverse();
+    let dup = w.sales[3].clone();
+    w.sales.push(dup);
+    assert_eq!(w.claim(CANTEEN, march()), first);
+}
+
+#[test]
+fn every_slot_total_ties_out() {
+    let mut w = World::new();
+    let day = d(2026, 3, 9);
+    w.sell(meal(
+        1,
+        CANTEEN,
+        1,
+        day,
+        Slot::Dinner,
+        1000,
+        500,
+        at(day, 10, 0),
+    ));
+    w.sell(meal(
+        2,
+        CANTEEN,
+        3,
+        day,
+        Slot::Dinner,
+        1000,
+        100,
+        at(day, 10, 0),
+    ));
+    let claim = w.claim(CANTEEN, march());
+    for slot_total in claim.by_slot.values() {
+        assert!(slot_total.ties_out());
+    }
+    assert_eq!(claim.total.subsidy, Money::from_fen(1400));
+}
+
+#[test]
+fn more_subsidised_meals_than_eligible_diners_flags_the_latest() {
+    let mut w = World::new();
+    let day = d(2026, 3, 10);
+    // Diners 1, 2, 3 and 5 are eligible; 98 and 99 are not on the roster.
+    for (n, diner) in [1, 2, 3, 5, 98, 99].into_iter().enumerate() {
+        let paid = match diner {
+            1 => 600,
+            5 => 800, // 69 until 16 March
+            2 => 400,
+            3 => 200,
+            _ => 600,
+        };
+        w.sell(meal(
+            n as u128 + 1,
+            CANTEEN,
+            diner,
+            day,
+            Slot::Lunch,
+            1200,
+            paid,
+            at(day, 4, n as u32),
+        ));
+    }
+    let claim = w.claim(CANTEEN, march());
+    let flags: Vec<(i64, String)> = claim
+        .flagged
+        .iter()
+        .map(|f| (f.diner_id.0, f.flag.to_string()))
+        .collect();
+    let too_many =
+        "6 subsidised meals in this slot and day, but only 4 eligible diners".to_string();
+    assert!(flags.contains(&(5, too_many.clone())), "{flags:?}");
+    assert!(flags.contains(&(3, too_many)), "{flags:?}");
+    assert_eq!(
+        claim.lines.iter().map(|l| l.diner_id.0).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(claim.flagged.len(), 4);
+}

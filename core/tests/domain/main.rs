@@ -1,0 +1,5 @@
+//! Integration tests of canteen-core through its public API.
+
+mod claim;
+mod fixtures;
+mod properties;
