@@ -1,48 +1,23 @@
 //! Benchmarks of the pure domain: one quote, and the claim of a month with
 //! 1,000,000 subsidised meal lines (target: under 1 s on one core).
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Instant;
 
-use canteen_core::policy::AgeBracket;
+use canteen_core::example::dazhai_policy;
 use canteen_core::{
-    ClaimInput, Customer, Diner, DinerId, Money, Payment, PolicyBook, PricePolicy,
-    PricePolicyDraft, Received, Sale, SaleId, SaleLine, SiteId, Slot, TerminalId, UserId,
-    YearMonth, quote, reconcile,
+    ClaimInput, Customer, Diner, DinerId, Payment, PolicyBook, PricePolicy, Received, Sale, SaleId,
+    SaleLine, SiteId, Slot, TerminalId, UserId, YearMonth, quote, reconcile,
 };
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use uuid::Uuid;
 
-fn prices(b: i64, l: i64, d: i64) -> BTreeMap<Slot, Money> {
-    BTreeMap::from([
-        (Slot::Breakfast, Money::from_fen(b)),
-        (Slot::Lunch, Money::from_fen(l)),
-        (Slot::Dinner, Money::from_fen(d)),
-    ])
-}
-
 fn book() -> PolicyBook {
-    let bracket = |name: &str, min, max, p| AgeBracket {
-        name: name.into(),
-        min_age: min,
-        max_age: max,
-        prices: p,
-    };
-    let draft = PricePolicyDraft {
-        site_id: SiteId(1),
-        effective_from: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
-        standard: prices(500, 1200, 1000),
-        brackets: vec![
-            bracket("65-69", 65, Some(69), prices(400, 800, 700)),
-            bracket("70-79", 70, Some(79), prices(300, 600, 500)),
-            bracket("80-89", 80, Some(89), prices(200, 400, 300)),
-            bracket("90+", 90, None, prices(0, 0, 0)),
-        ],
-        categories: vec![],
-        funding: vec![],
-    };
+    let from = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+    let mut draft = dazhai_policy(SiteId(1), from);
+    draft.categories.clear();
+    draft.funding.clear();
     PolicyBook::new(vec![PricePolicy::try_from(draft).expect("policy")]).expect("book")
 }
 

@@ -11,6 +11,7 @@
 pub mod age;
 pub mod claim;
 pub mod diner;
+pub mod example;
 pub mod ids;
 pub mod money;
 pub mod month;

@@ -429,60 +429,10 @@ impl PolicyBook {
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn prices(b: i64, l: i64, d: i64) -> BTreeMap<Slot, Money> {
-        BTreeMap::from([
-            (Slot::Breakfast, Money::from_fen(b)),
-            (Slot::Lunch, Money::from_fen(l)),
-            (Slot::Dinner, Money::from_fen(d)),
-        ])
-    }
+    pub(crate) use crate::example::prices;
 
-    /// Dazhai's example policy: standard 5/12/10 yuan, four brackets, 特困.
     pub(crate) fn dazhai_draft(from: NaiveDate) -> PricePolicyDraft {
-        PricePolicyDraft {
-            site_id: SiteId(1),
-            effective_from: from,
-            standard: prices(500, 1200, 1000),
-            brackets: vec![
-                bracket("65-69", 65, Some(69), prices(400, 800, 700)),
-                bracket("70-79", 70, Some(79), prices(300, 600, 500)),
-                bracket("80-89", 80, Some(89), prices(200, 400, 300)),
-                bracket("90+", 90, None, prices(0, 0, 0)),
-            ],
-            categories: vec![CategoryPrice {
-                code: CategoryCode("tekun".into()),
-                name: "特困".into(),
-                prices: prices(0, 200, 100),
-            }],
-            funding: vec![
-                FundingShare {
-                    funder: "city".into(),
-                    share: Decimal::new(5, 1),
-                },
-                FundingShare {
-                    funder: "county".into(),
-                    share: Decimal::new(3, 1),
-                },
-                FundingShare {
-                    funder: "township".into(),
-                    share: Decimal::new(2, 1),
-                },
-            ],
-        }
-    }
-
-    pub(crate) fn bracket(
-        name: &str,
-        min: u32,
-        max: Option<u32>,
-        prices: BTreeMap<Slot, Money>,
-    ) -> AgeBracket {
-        AgeBracket {
-            name: name.into(),
-            min_age: min,
-            max_age: max,
-            prices,
-        }
+        crate::example::dazhai_policy(SiteId(1), from)
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

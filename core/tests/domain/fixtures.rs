@@ -1,15 +1,11 @@
 //! Builders for the canteen's records, shared by the tests.
 
-use std::collections::BTreeMap;
-
-use canteen_core::policy::{AgeBracket, CategoryPrice, FundingShare};
 use canteen_core::{
     CategoryCode, CategoryGrant, Diner, DinerId, Money, MonthClose, Payment, PolicyBook,
     PricePolicy, PricePolicyDraft, Received, Sale, SaleId, SaleLine, SiteId, Slot, TerminalId,
     UserId, Void, VoidId, YearMonth,
 };
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 pub const CANTEEN: SiteId = SiteId(1);
@@ -28,55 +24,11 @@ pub fn month(y: i32, m: u32) -> YearMonth {
     YearMonth::new(y, m).unwrap()
 }
 
-pub fn prices(b: i64, l: i64, dn: i64) -> BTreeMap<Slot, Money> {
-    BTreeMap::from([
-        (Slot::Breakfast, Money::from_fen(b)),
-        (Slot::Lunch, Money::from_fen(l)),
-        (Slot::Dinner, Money::from_fen(dn)),
-    ])
-}
-
-fn bracket(name: &str, min: u32, max: Option<u32>, p: BTreeMap<Slot, Money>) -> AgeBracket {
-    AgeBracket {
-        name: name.into(),
-        min_age: min,
-        max_age: max,
-        prices: p,
-    }
-}
+pub use canteen_core::example::prices;
 
 /// Standard 5/12/10; brackets 65-69, 70-79, 80-89, 90+; 特困; split 50/30/20.
 pub fn policy(site: SiteId, from: NaiveDate) -> PricePolicyDraft {
-    PricePolicyDraft {
-        site_id: site,
-        effective_from: from,
-        standard: prices(500, 1200, 1000),
-        brackets: vec![
-            bracket("65-69", 65, Some(69), prices(400, 800, 700)),
-            bracket("70-79", 70, Some(79), prices(300, 600, 500)),
-            bracket("80-89", 80, Some(89), prices(200, 400, 300)),
-            bracket("90+", 90, None, prices(0, 0, 0)),
-        ],
-        categories: vec![CategoryPrice {
-            code: CategoryCode("tekun".into()),
-            name: "特困".into(),
-            prices: prices(0, 200, 100),
-        }],
-        funding: vec![
-            FundingShare {
-                funder: "city".into(),
-                share: Decimal::new(5, 1),
-            },
-            FundingShare {
-                funder: "county".into(),
-                share: Decimal::new(3, 1),
-            },
-            FundingShare {
-                funder: "township".into(),
-                share: Decimal::new(2, 1),
-            },
-        ],
-    }
+    canteen_core::example::dazhai_policy(site, from)
 }
 
 pub fn book(drafts: Vec<PricePolicyDraft>) -> PolicyBook {
