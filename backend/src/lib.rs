@@ -1,6 +1,21 @@
 //! The canteen's backend: receives sales and voids from terminals (exactly
 //! once, append-only), keeps the roster, price policies, sites and users, and
-//! serves the pages for volunteers, finance staff and administrators.
+//! serves the API for terminals and the office.
 //!
-//! Only `store` knows SQL; only `http` knows HTTP. It never loses or double
-//! counts a sale.
+//! Only `store` knows SQL; only `http` knows HTTP. It must never lose or
+//! double count a sale, never show a whole resident ID number in a log, and
+//! never answer bad input with a panic or a 500.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod import;
+pub mod ingest;
+pub mod rate_limit;
+pub mod roles;
+pub mod store;

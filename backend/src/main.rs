@@ -1,5 +1,61 @@
-//! Starts the canteen backend.
+//! Starts the canteen backend: read the configuration, connect and migrate,
+//! serve.
 
-fn main() {
-    println!("happiness canteen backend: not yet serving (see README)");
+use std::process::ExitCode;
+
+use backend::app::Application;
+use backend::config::{Config, ConfigError};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(ConfigError::Clap(e)) => e.exit(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&config.log)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let database = config.database_url.clone().map_or_else(
+        || {
+            format!(
+                "SQLite file {}",
+                config.data_dir.join("canteen.db").display()
+            )
+        },
+        |_| "the database in DATABASE_URL".to_string(),
+    );
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(admin) = app.first_admin() {
+        println!("First start: made the administrator account.");
+        println!("  username: {}", admin.username);
+        println!(
+            "  password: {}   (shown once; change it with POST /api/me/password)",
+            admin.password.0
+        );
+    }
+    println!(
+        "Happiness Canteen backend serving on http://127.0.0.1:{} ({}); API list at /api",
+        app.port(),
+        database
+    );
+    match app.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,132 @@
+//! Passwords (argon2id at OWASP parameters) and random bearer tokens
+//! (stored as SHA-256 hashes: they are long and random, so a fast hash is
+//! enough and lookups stay cheap).
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use sha2::{Digest, Sha256};
+
+/// Prefix of a person's session token.
+pub const SESSION_PREFIX: &str = "hcs_";
+/// Prefix of a terminal's token.
+pub const TERMINAL_PREFIX: &str = "hct_";
+
+/// A secret shown once; `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+fn argon2() -> Result<Argon2<'static>, HashError> {
+    // OWASP: argon2id, m = 19 MiB, t = 2, p = 1.
+    let params = Params::new(19_456, 2, 1, None).map_err(|e| HashError(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password to a PHC string.
+pub fn hash_password(password: &str) -> Result<String, HashError> {
+    let hash = argon2()?
+        .hash_password(password.as_bytes())
+        .map_err(|e| HashError(e.to_string()))?;
+    Ok(hash.to_string())
+}
+
+/// True when `password` matches the PHC string `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match argon2() {
+        Ok(a) => a.verify_password(password.as_bytes(), hash).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash that no password matches, to spend the same time on unknown users.
+pub fn dummy_hash() -> &'static str {
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$mZ8mJ9Jx0cQpr3n3G1l1Zl9JpQ9Yx6V5Z1G0m3ZQz8k"
+}
+
+/// 32 random bytes as hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // getrandom only fails when the OS has no randomness source at all.
+    if getrandom::fill(&mut buf).is_err() {
+        buf = uuid::Uuid::new_v4().as_bytes().repeat(bytes.div_ceil(16));
+        buf.truncate(bytes);
+    }
+    hex(&buf)
+}
+
+/// A new token with a prefix: `hcs_…` or `hct_…`.
+pub fn new_token(prefix: &str) -> Secret {
+    Secret(format!("{prefix}{}", random_hex(32)))
+}
+
+/// A readable one-time password: 16 characters, no look-alikes.
+pub fn new_password() -> Secret {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut buf = [0u8; 16];
+    if getrandom::fill(&mut buf).is_err() {
+        buf.copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    }
+    Secret(
+        buf.iter()
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect(),
+    )
+}
+
+/// SHA-256 of a token, as hex: what is stored.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// SHA-256 of any text, as hex (content hashes of sales).
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_and_use_argon2id_at_owasp_parameters() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong", &hash));
+        assert!(!verify_password("x", dummy_hash()));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_token(SESSION_PREFIX);
+        let b = new_token(SESSION_PREFIX);
+        assert_ne!(a, b);
+        assert_eq!(a.0.len(), 4 + 64);
+        assert_eq!(token_hash(&a.0).len(), 64);
+        assert_eq!(format!("{a:?}"), "Secret(***)");
+        assert_eq!(new_password().0.len(), 16);
+    }
+}

@@ -1,0 +1,179 @@
+//! Between the stored rows and the core's domain types: diners, policies,
+//! and the API's input and output shapes for them.
+
+use canteen_core::{CategoryGrant, Diner, DinerId, PolicyBook, PricePolicy, ResidentId, SiteId};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{DinerFields, DinerRow, PolicyRow};
+
+/// A diner as written by an administrator or read from the ledger.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DinerInput {
+    /// Name.
+    pub name: String,
+    /// Resident ID number (18 characters), when known.
+    #[serde(default)]
+    pub resident_id: Option<String>,
+    /// Birth date, for diners without an ID number.
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    /// Village.
+    #[serde(default)]
+    pub village: Option<String>,
+    /// Meal-card number.
+    #[serde(default)]
+    pub card_no: Option<String>,
+    /// Inactive from this date.
+    #[serde(default)]
+    pub inactive_since: Option<NaiveDate>,
+    /// Categories held, with their periods.
+    #[serde(default)]
+    pub categories: Vec<CategoryGrant>,
+}
+
+impl DinerInput {
+    /// Checks the input; `today` bounds birth dates.
+    pub fn into_fields(self, today: NaiveDate) -> Result<DinerFields, String> {
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            return Err("a diner needs a name".into());
+        }
+        if name.chars().count() > 100 {
+            return Err("the name is longer than 100 characters".into());
+        }
+        let resident_id = match self.resident_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                ResidentId::parse_as_of(text, today)
+                    .map_err(|e| format!("ID number: {e}"))?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
+        if let Some(b) = self.birth_date
+            && b > today
+        {
+            return Err(format!("the birth date {b} is in the future"));
+        }
+        for g in &self.categories {
+            if g.category.0.trim().is_empty() {
+                return Err("a category needs a code".into());
+            }
+            if g.until.is_some_and(|u| u < g.from) {
+                return Err(format!("category {}: it ends before it starts", g.category));
+            }
+        }
+        let clean = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Ok(DinerFields {
+            name,
+            resident_id,
+            birth_date: self.birth_date.map(|d| d.to_string()),
+            village: clean(self.village),
+            card_no: clean(self.card_no),
+            inactive_since: self.inactive_since.map(|d| d.to_string()),
+            categories: serde_json::to_string(&self.categories).unwrap_or_else(|_| "[]".into()),
+        })
+    }
+}
+
+fn parse_date(text: &Option<String>) -> Result<Option<NaiveDate>, String> {
+    text.as_deref()
+        .map(|t| {
+            t.parse::<NaiveDate>()
+                .map_err(|e| format!("date '{t}': {e}"))
+        })
+        .transpose()
+}
+
+/// The core diner of a stored row.
+pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
+    let resident_id = row
+        .resident_id
+        .as_deref()
+        .map(ResidentId::parse)
+        .transpose()
+        .map_err(|e| format!("diner {}: {e}", row.id))?;
+    let categories: Vec<CategoryGrant> =
+        serde_json::from_str(&row.categories).map_err(|e| format!("diner {}: {e}", row.id))?;
+    Ok(Diner {
+        id: DinerId(row.id),
+        name: row.name.clone(),
+        resident_id,
+        birth_date: parse_date(&row.birth_date)?,
+        village: row.village.clone(),
+        card_no: row.card_no.clone(),
+        inactive_since: parse_date(&row.inactive_since)?,
+        categories,
+    })
+}
+
+/// A diner as the office sees it: the ID number masked.
+#[derive(Debug, Clone, Serialize)]
+pub struct DinerView {
+    /// Id.
+    pub id: i64,
+    /// Township.
+    pub township_id: i64,
+    /// Name.
+    pub name: String,
+    /// ID number with all but the first 6 and last 2 characters hidden.
+    pub resident_id_masked: Option<String>,
+    /// Birth date (from the ID number when given).
+    pub birth_date: Option<NaiveDate>,
+    /// Village.
+    pub village: Option<String>,
+    /// Meal-card number.
+    pub card_no: Option<String>,
+    /// Inactive from.
+    pub inactive_since: Option<NaiveDate>,
+    /// Categories.
+    pub categories: Vec<CategoryGrant>,
+    /// Roster version of the last change.
+    pub version: i64,
+}
+
+impl DinerView {
+    /// From a stored row.
+    pub fn from_row(row: &DinerRow) -> Result<DinerView, String> {
+        let d = diner_from_row(row)?;
+        Ok(DinerView {
+            id: row.id,
+            township_id: row.township_id,
+            name: d.name.clone(),
+            resident_id_masked: d.resident_id.as_ref().map(ResidentId::masked),
+            birth_date: d.birth_date(),
+            village: d.village,
+            card_no: d.card_no,
+            inactive_since: d.inactive_since,
+            categories: d.categories,
+            version: row.version,
+        })
+    }
+}
+
+/// The policy book of stored versions; unreadable versions are skipped
+/// and logged (they were checked when written).
+pub fn policy_book(rows: &[PolicyRow]) -> PolicyBook {
+    let versions: Vec<PricePolicy> = rows
+        .iter()
+        .filter_map(|r| match serde_json::from_str::<PricePolicy>(&r.body) {
+            Ok(p) if p.site_id() == SiteId(r.site_id) => Some(p),
+            Ok(_) => {
+                tracing::error!(policy = r.id, "stored policy names another site");
+                None
+            }
+            Err(e) => {
+                tracing::error!(policy = r.id, error = %e, "stored policy is unreadable");
+                None
+            }
+        })
+        .collect();
+    PolicyBook::new(versions).unwrap_or_default()
+}
+
+/// Local date at a site for a moment.
+pub fn local_date(now: chrono::DateTime<chrono::Utc>, utc_offset_minutes: i64) -> NaiveDate {
+    (now + chrono::Duration::minutes(utc_offset_minutes)).date_naive()
+}

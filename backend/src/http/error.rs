@@ -1,0 +1,174 @@
+//! Every error the API answers, in one place: a stable `code`, a status and
+//! a message. 5xx details go to the log, never to the client.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// An error answered as `{"code": "...", "message": "..."}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request cannot be read (malformed JSON, bad query).
+    #[error("{1}")]
+    BadRequest(&'static str, String),
+    /// 422: the request was read but its content breaks a rule.
+    #[error("{1}")]
+    Invalid(&'static str, String),
+    /// 401: no valid credentials.
+    #[error("sign in first: send 'Authorization: Bearer <token>'")]
+    Unauthenticated,
+    /// 401: wrong username or password.
+    #[error("wrong username or password")]
+    BadLogin,
+    /// 403: authenticated but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such thing, or not in the caller's scope.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: conflicts with what is stored.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: body over the limit.
+    #[error("the request body is too large")]
+    TooLarge,
+    /// 415: wrong content type.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 429: too many failed logins.
+    #[error("too many failed logins: try again in {0} seconds")]
+    RateLimited(u64),
+    /// 500 from storage (detail logged only).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// 500 for anything else (detail logged only).
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthenticated | ApiError::BadLogin => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
+            ApiError::Store(StoreError::Duplicate(_)) => StatusCode::CONFLICT,
+            ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(code, _) | ApiError::Invalid(code, _) => code,
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::BadLogin => "bad_login",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge => "body_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Store(StoreError::NotFound) => "not_found",
+            ApiError::Store(StoreError::Duplicate(_)) => "duplicate",
+            ApiError::Store(_) | ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// A 422 with code `invalid`.
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::Invalid("invalid", message.into())
+    }
+
+    /// A 404 that says what was not found.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::NotFound(format!("no such {what}"))
+    }
+
+    /// A 403 naming the roles that may do this.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::Forbidden(message.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "something went wrong on the server; it has been logged".to_string()
+        } else {
+            self.to_string()
+        };
+        let mut res = (
+            status,
+            Json(ErrorBody {
+                code: self.code(),
+                message,
+            }),
+        )
+            .into_response();
+        if let ApiError::RateLimited(secs) = self
+            && let Ok(v) = secs.to_string().parse()
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rej: JsonRejection) -> ApiError {
+        match rej.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
+                "send JSON with 'Content-Type: application/json'".into(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid("invalid_field", rej.body_text()),
+            _ => ApiError::BadRequest("malformed_json", rej.body_text()),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(rej: axum::extract::rejection::BytesRejection) -> ApiError {
+        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest("bad_body", rej.body_text())
+        }
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rej: axum::extract::rejection::QueryRejection) -> ApiError {
+        ApiError::BadRequest("bad_query", rej.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(rej: axum::extract::rejection::PathRejection) -> ApiError {
+        ApiError::BadRequest("bad_path", rej.body_text())
+    }
+}

@@ -1,0 +1,191 @@
+//! Logging in and out, and the signed-in person's own account.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::Json;
+use crate::auth::{self, SESSION_PREFIX};
+use crate::roles::Person;
+use crate::store::{Actor, AuditEntry, Store, User};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/me/password", post(change_password))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct LoginResponse {
+    token: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    user: User,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let ip = addr.ip();
+    let username = req.username.trim().to_string();
+    if username.is_empty() || username.len() > 100 || req.password.len() > 1000 {
+        return Err(ApiError::BadLogin);
+    }
+    state
+        .limiter
+        .check(&username, ip, Instant::now())
+        .map_err(ApiError::RateLimited)?;
+    let creds = state.store.credentials(&username).await?;
+    let password = req.password;
+    let (ok, user_id) = {
+        let hash = creds
+            .as_ref()
+            .filter(|c| c.active)
+            .map(|c| c.password_hash.clone())
+            .unwrap_or_else(|| auth::dummy_hash().to_string());
+        let pw = password.clone();
+        // argon2 takes tens of milliseconds of CPU: keep it off the runtime.
+        let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
+            .await
+            .unwrap_or(false);
+        (
+            ok && creds.as_ref().is_some_and(|c| c.active),
+            creds.map(|c| c.id),
+        )
+    };
+    let (true, Some(user_id)) = (ok, user_id) else {
+        state.limiter.fail(&username, ip, Instant::now());
+        return Err(ApiError::BadLogin);
+    };
+    state.limiter.succeed(&username, ip);
+    let token = auth::new_token(SESSION_PREFIX);
+    let now = chrono::Utc::now();
+    let expires_at = now + chrono::Duration::hours(i64::from(state.config.session_hours));
+    state
+        .store
+        .insert_session(
+            &auth::token_hash(&token.0),
+            user_id,
+            now.timestamp_millis(),
+            expires_at.timestamp_millis(),
+        )
+        .await?;
+    let user = state.store.user(user_id).await?.ok_or(ApiError::BadLogin)?;
+    Ok(Json(LoginResponse {
+        token: token.0,
+        expires_at,
+        user,
+    }))
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    _person: Person,
+    headers: HeaderMap,
+) -> Result<axum::http::StatusCode, ApiError> {
+    if let Some(token) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        state
+            .store
+            .delete_session(&auth::token_hash(token.trim()))
+            .await?;
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+async fn me(person: Person) -> Json<User> {
+    Json(person.user)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePassword {
+    current_password: String,
+    new_password: String,
+}
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+pub fn check_new_password(pw: &str) -> Result<(), ApiError> {
+    let n = pw.chars().count();
+    if n < MIN_PASSWORD_LEN {
+        return Err(ApiError::invalid(format!(
+            "a password needs at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    if n > 200 {
+        return Err(ApiError::invalid("a password has at most 200 characters"));
+    }
+    Ok(())
+}
+
+pub async fn hash_password(pw: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    person: Person,
+    Json(req): Json<ChangePassword>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    check_new_password(&req.new_password)?;
+    let creds = state
+        .store
+        .credentials(&person.user.username)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let current = req.current_password;
+    let ok =
+        tokio::task::spawn_blocking(move || auth::verify_password(&current, &creds.password_hash))
+            .await
+            .unwrap_or(false);
+    if !ok {
+        return Err(ApiError::invalid("the current password is wrong"));
+    }
+    let hash = hash_password(req.new_password).await?;
+    state
+        .store
+        .update_user_login(
+            person.user.id,
+            Some(hash),
+            None,
+            AuditEntry {
+                actor: Actor {
+                    user_id: Some(person.user.id),
+                    name: person.user.username.clone(),
+                },
+                township_id: person.user.township_id,
+                action: "user.password".into(),
+                entity: "user".into(),
+                entity_id: person.user.id.to_string(),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

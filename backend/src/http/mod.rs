@@ -1,0 +1,105 @@
+//! HTTP: the only module that knows HTTP. One router per area, merged here
+//! with the layers every request passes: panic catching, tracing, a time
+//! limit, a body limit, and JSON for every error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::rate_limit::LoginLimiter;
+use crate::store::Db;
+
+mod admin;
+mod docs;
+pub mod error;
+pub mod extract;
+mod login;
+mod roster;
+mod sales;
+mod terminal;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Db,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Failed-login counter.
+    pub limiter: Arc<LoginLimiter>,
+}
+
+/// The whole API with its layers.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    Router::new()
+        .merge(login::router())
+        .merge(admin::router())
+        .merge(roster::router())
+        .merge(sales::router())
+        .merge(terminal::router())
+        .merge(docs::router())
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .with_state(state)
+        .layer(middleware::from_fn(json_errors))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_secs),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            ApiError::Internal("panic".into()).into_response()
+        }))
+}
+
+/// Gives error answers made outside our handlers (timeouts, body limit,
+/// wrong method) the same JSON shape as ours.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the request body is too large"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not take that method",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "no such endpoint"),
+        s if s.is_server_error() => (
+            "internal",
+            "something went wrong on the server; it has been logged",
+        ),
+        _ => ("bad_request", "the request could not be handled"),
+    };
+    let body = serde_json::json!({ "code": code, "message": message }).to_string();
+    let mut out = Response::new(Body::from(body));
+    *out.status_mut() = status;
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    out
+}

@@ -1,0 +1,222 @@
+//! The diner roster (per township), its import from the village ledger, and
+//! the price policies (per site).
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use canteen_core::{PricePolicy, SiteId};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::admin::{actor, audit, require, site_in_scope, township_in_scope};
+use super::error::ApiError;
+use super::extract::{Json, Path, Query};
+use crate::domain::{DinerInput, DinerView, policy_book};
+use crate::import::{RowError, parse_roster, read_table};
+use crate::roles::{Person, Role};
+use crate::store::{DinerRow, Store};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/townships/{id}/diners",
+            get(list_diners).post(create_diner),
+        )
+        .route("/api/townships/{id}/diners/import", post(import_diners))
+        .route("/api/diners/{id}", get(get_diner).put(update_diner))
+        .route(
+            "/api/sites/{id}/policies",
+            get(list_policies).post(create_policy),
+        )
+}
+
+fn today() -> chrono::NaiveDate {
+    crate::domain::local_date(chrono::Utc::now(), 480)
+}
+
+fn views(rows: &[DinerRow]) -> Result<Vec<DinerView>, ApiError> {
+    rows.iter()
+        .map(|r| DinerView::from_row(r).map_err(ApiError::Internal))
+        .collect()
+}
+
+async fn list_diners(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<DinerView>>, ApiError> {
+    let t = township_in_scope(&state, &person, id).await?;
+    Ok(Json(views(&state.store.diners_since(t.id, 0).await?)?))
+}
+
+async fn create_diner(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Json(input): Json<DinerInput>,
+) -> Result<(StatusCode, Json<DinerView>), ApiError> {
+    require(&person, &[Role::Admin])?;
+    let t = township_in_scope(&state, &person, id).await?;
+    let fields = input.into_fields(today()).map_err(ApiError::invalid)?;
+    let rows = state
+        .store
+        .insert_diners(t.id, vec![fields], actor(&person))
+        .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::Internal("no row returned".into()))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DinerView::from_row(row).map_err(ApiError::Internal)?),
+    ))
+}
+
+async fn diner_in_scope(state: &AppState, person: &Person, id: i64) -> Result<DinerRow, ApiError> {
+    match state.store.diner(id).await? {
+        Some(d) if person.sees_township(d.township_id) => Ok(d),
+        _ => Err(ApiError::not_found("diner")),
+    }
+}
+
+async fn get_diner(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+) -> Result<Json<DinerView>, ApiError> {
+    let row = diner_in_scope(&state, &person, id).await?;
+    Ok(Json(DinerView::from_row(&row).map_err(ApiError::Internal)?))
+}
+
+async fn update_diner(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Json(input): Json<DinerInput>,
+) -> Result<Json<DinerView>, ApiError> {
+    require(&person, &[Role::Admin])?;
+    let row = diner_in_scope(&state, &person, id).await?;
+    let fields = input.into_fields(today()).map_err(ApiError::invalid)?;
+    let row = state
+        .store
+        .update_diner(row.id, fields, actor(&person))
+        .await?;
+    Ok(Json(DinerView::from_row(&row).map_err(ApiError::Internal)?))
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    #[serde(default)]
+    import_good: bool,
+}
+
+#[derive(Serialize)]
+struct ImportReport {
+    total_rows: usize,
+    imported: usize,
+    rejected: Vec<RowError>,
+}
+
+#[derive(Serialize)]
+struct ImportRefused {
+    code: &'static str,
+    message: String,
+    total_rows: usize,
+    imported: usize,
+    rejected: Vec<RowError>,
+}
+
+async fn import_diners(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Query(q): Query<ImportQuery>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    require(&person, &[Role::Admin])?;
+    let t = township_in_scope(&state, &person, id).await?;
+    let body = body?;
+    let table = tokio::task::spawn_blocking(move || read_table(&body))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|m| ApiError::Invalid("unreadable_file", m))?;
+    let known: HashMap<String, i64> = state
+        .store
+        .diners_since(t.id, 0)
+        .await?
+        .into_iter()
+        .filter_map(|d| Some((d.resident_id?, d.id)))
+        .collect();
+    let parsed = parse_roster(table, &known, today())
+        .map_err(|m| ApiError::Invalid("unreadable_file", m))?;
+    let total_rows = parsed.good.len() + parsed.bad.len();
+    if !parsed.bad.is_empty() && !q.import_good {
+        let body = ImportRefused {
+            code: "import_rejected",
+            message: format!(
+                "{} of {total_rows} rows have problems; nothing was imported. Fix them, or import the good rows with ?import_good=true",
+                parsed.bad.len()
+            ),
+            total_rows,
+            imported: 0,
+            rejected: parsed.bad,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
+    }
+    let fields: Vec<_> = parsed.good.into_iter().map(|(_, f)| f).collect();
+    let imported = fields.len();
+    if imported > 0 {
+        state
+            .store
+            .insert_diners(t.id, fields, actor(&person))
+            .await?;
+    }
+    Ok(Json(ImportReport {
+        total_rows,
+        imported,
+        rejected: parsed.bad,
+    })
+    .into_response())
+}
+
+async fn list_policies(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<PricePolicy>>, ApiError> {
+    let site = site_in_scope(&state, &person, id).await?;
+    let book = policy_book(&state.store.policies_since(site.id, 0).await?);
+    Ok(Json(book.versions().to_vec()))
+}
+
+async fn create_policy(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Json(policy): Json<PricePolicy>,
+) -> Result<(StatusCode, Json<PricePolicy>), ApiError> {
+    require(&person, &[Role::Admin])?;
+    let site = site_in_scope(&state, &person, id).await?;
+    if policy.site_id() != SiteId(site.id) {
+        return Err(ApiError::invalid(format!(
+            "the policy names site {}, but was posted to site {}",
+            policy.site_id(),
+            site.id
+        )));
+    }
+    let body = serde_json::to_string(&policy).map_err(|e| ApiError::Internal(e.to_string()))?;
+    state
+        .store
+        .upsert_policy(
+            site.id,
+            &policy.effective_from().to_string(),
+            &body,
+            audit(&person, Some(site.township_id), "policy.create", "policy"),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(policy)))
+}

@@ -1,0 +1,273 @@
+//! Sales and voids from terminals: checked, re-priced with the core and
+//! made ready to store. The backend keeps its own verdict beside what the
+//! terminal charged; it never changes what the terminal recorded.
+
+use std::collections::{HashMap, HashSet};
+
+use canteen_core::{
+    Customer, Diner, Payment, PolicyBook, Quote, Sale, SaleLine, SiteId, Void, quote,
+};
+use chrono::{DateTime, Utc};
+
+use crate::auth::sha256_hex;
+use crate::domain::{diner_from_row, local_date, policy_book};
+use crate::roles::Role;
+use crate::store::{
+    LineToStore, SaleToStore, Site, Store, StoreResult, Terminal, User, Verdict, VoidToStore,
+};
+
+/// Most records in one batch.
+pub const MAX_BATCH: usize = 500;
+
+/// What the terminal's site knows for a batch: its cashiers, diners and
+/// price policies.
+struct Context {
+    cashiers: HashMap<i64, User>,
+    diners: HashMap<i64, Diner>,
+    policies: PolicyBook,
+}
+
+async fn context<S: Store>(store: &S, site: &Site, diner_ids: Vec<i64>) -> StoreResult<Context> {
+    let cashiers = store
+        .users(Some(site.township_id))
+        .await?
+        .into_iter()
+        .filter(|u| u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(site.id))
+        .map(|u| (u.id, u))
+        .collect();
+    let mut diners = HashMap::new();
+    for row in store.diners_by_ids(site.township_id, diner_ids).await? {
+        match diner_from_row(&row) {
+            Ok(d) => {
+                diners.insert(row.id, d);
+            }
+            Err(e) => tracing::error!(error = %e, "unreadable diner"),
+        }
+    }
+    let policies = policy_book(&store.policies_since(site.id, 0).await?);
+    Ok(Context {
+        cashiers,
+        diners,
+        policies,
+    })
+}
+
+fn verdict(q: &Quote) -> Verdict {
+    Verdict {
+        standard: q.standard.fen(),
+        paid: q.paid.fen(),
+        subsidy: q.subsidy.fen(),
+        bracket: q.bracket.clone(),
+        category: q.category.as_ref().map(|c| c.0.clone()),
+        reason: serde_json::to_string(&q.reason).unwrap_or_default(),
+    }
+}
+
+/// The canonical text of a sale: what "the same sale" means.
+pub fn canonical<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn check_sale(
+    sale: &Sale,
+    terminal: &Terminal,
+    site: &Site,
+    ctx: &Context,
+    now: DateTime<Utc>,
+) -> Result<SaleToStore, String> {
+    if sale.site_id != SiteId(site.id) {
+        return Err(format!(
+            "the sale is for site {}, but this terminal belongs to site {}",
+            sale.site_id, site.id
+        ));
+    }
+    if sale.terminal_id.0 != terminal.id {
+        return Err(format!(
+            "the sale names terminal {}, but was sent by terminal {}",
+            sale.terminal_id, terminal.id
+        ));
+    }
+    if !ctx.cashiers.contains_key(&sale.cashier_id.0) {
+        return Err(format!(
+            "user {} is not an active cashier of this site",
+            sale.cashier_id
+        ));
+    }
+    sale.validate().map_err(|e| e.to_string())?;
+    let today = local_date(now, site.utc_offset_minutes);
+    if sale.business_date > today + chrono::Duration::days(1) {
+        return Err(format!(
+            "the business date {} is more than a day after today ({today}): check the terminal's clock",
+            sale.business_date
+        ));
+    }
+    let mut lines = Vec::with_capacity(sale.lines.len());
+    for (i, line) in sale.lines.iter().enumerate() {
+        let n = i + 1;
+        lines.push(match line {
+            SaleLine::DinerMeal {
+                diner_id,
+                standard,
+                paid,
+                subsidy,
+                bracket,
+                category,
+            } => {
+                let diner = ctx.diners.get(&diner_id.0).ok_or_else(|| {
+                    format!("line {n}: diner {diner_id} is not on this township's roster")
+                })?;
+                let price = |already| {
+                    quote(
+                        &ctx.policies,
+                        SiteId(site.id),
+                        Customer::Diner(diner),
+                        sale.business_date,
+                        sale.slot,
+                        already,
+                    )
+                    .ok()
+                    .map(|q| verdict(&q))
+                };
+                LineToStore {
+                    kind: "diner_meal".into(),
+                    diner_id: Some(diner_id.0),
+                    name: None,
+                    quantity: 1,
+                    standard: Some(standard.fen()),
+                    amount: paid.fen(),
+                    subsidy: subsidy.fen(),
+                    bracket: bracket.clone(),
+                    category: category.as_ref().map(|c| c.0.clone()),
+                    first: price(false),
+                    repeat: price(true),
+                }
+            }
+            SaleLine::WalkInMeal { price } => LineToStore {
+                kind: "walk_in_meal".into(),
+                diner_id: None,
+                name: None,
+                quantity: 1,
+                standard: Some(price.fen()),
+                amount: price.fen(),
+                subsidy: 0,
+                bracket: None,
+                category: None,
+                first: None,
+                repeat: None,
+            },
+            SaleLine::Extra {
+                name,
+                unit_price,
+                quantity,
+            } => LineToStore {
+                kind: "extra".into(),
+                diner_id: None,
+                name: Some(name.clone()),
+                quantity: i64::from(*quantity),
+                standard: Some(unit_price.fen()),
+                amount: line
+                    .amount()
+                    .map(|m| m.fen())
+                    .ok_or("amounts are too large")?,
+                subsidy: 0,
+                bracket: None,
+                category: None,
+                first: None,
+                repeat: None,
+            },
+        });
+    }
+    let body = canonical(sale);
+    Ok(SaleToStore {
+        id: sale.id.to_string(),
+        site_id: site.id,
+        terminal_id: terminal.id,
+        cashier_id: sale.cashier_id.0,
+        sold_at: sale.sold_at.timestamp_millis(),
+        business_date: sale.business_date.to_string(),
+        slot: sale.slot.as_str().into(),
+        total_paid: sale
+            .total_paid()
+            .map(|m| m.fen())
+            .ok_or("amounts are too large")?,
+        subsidy_total: sale.subsidy_total().fen(),
+        cash_taken: sale.cash_taken().fen(),
+        payment_method: match sale.payment {
+            Payment::Cash { .. } => "cash".into(),
+            Payment::Qr { .. } => "qr".into(),
+        },
+        content_hash: sha256_hex(&body),
+        body,
+        lines,
+    })
+}
+
+/// Checks and prices a batch: each sale ready to store, or why not.
+pub async fn prepare_sales<S: Store>(
+    store: &S,
+    terminal: &Terminal,
+    site: &Site,
+    sales: &[Sale],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Result<SaleToStore, String>>> {
+    let ids: HashSet<i64> = sales
+        .iter()
+        .flat_map(|s| s.lines.iter())
+        .filter_map(|l| match l {
+            SaleLine::DinerMeal { diner_id, .. } => Some(diner_id.0),
+            _ => None,
+        })
+        .collect();
+    let ctx = context(store, site, ids.into_iter().collect()).await?;
+    Ok(sales
+        .iter()
+        .map(|s| check_sale(s, terminal, site, &ctx, now))
+        .collect())
+}
+
+/// Checks a batch of voids.
+pub async fn prepare_voids<S: Store>(
+    store: &S,
+    terminal: &Terminal,
+    site: &Site,
+    voids: &[Void],
+) -> StoreResult<Vec<Result<VoidToStore, String>>> {
+    let ctx = context(store, site, Vec::new()).await?;
+    Ok(voids
+        .iter()
+        .map(|v| {
+            if v.site_id != SiteId(site.id) || v.terminal_id.0 != terminal.id {
+                return Err(
+                    "the void names another site or terminal than the one sending it".into(),
+                );
+            }
+            let Some(user) = ctx.cashiers.get(&v.voided_by.0) else {
+                return Err(format!(
+                    "user {} is not an active cashier of this site",
+                    v.voided_by
+                ));
+            };
+            let reason = v.reason.trim();
+            if reason.is_empty() {
+                return Err("a void needs a reason".into());
+            }
+            if reason.chars().count() > 500 {
+                return Err("the reason is longer than 500 characters".into());
+            }
+            let body = canonical(v);
+            Ok(VoidToStore {
+                id: v.id.to_string(),
+                sale_id: v.sale_id.to_string(),
+                site_id: site.id,
+                terminal_id: terminal.id,
+                voided_by: v.voided_by.0,
+                voided_at: v.voided_at.timestamp_millis(),
+                reason: reason.to_string(),
+                content_hash: sha256_hex(&body),
+                body,
+                actor_name: user.username.clone(),
+                township_id: site.township_id,
+            })
+        })
+        .collect())
+}

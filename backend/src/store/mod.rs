@@ -1,0 +1,769 @@
+//! Storage: the only module that knows SQL.
+//!
+//! [`Store`] names what the service needs by intent; [`sqlite::SqliteStore`]
+//! and [`postgres::PgStore`] implement it over the same SQL (both databases
+//! take `$1` placeholders), each with its own migrations. [`Db`] picks one at
+//! run time. Money is integer fen, times are Unix milliseconds, dates are ISO
+//! text.
+
+use std::future::Future;
+
+use serde::Serialize;
+
+mod common;
+pub mod postgres;
+pub mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// What went wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique rule was broken (a name or number already taken).
+    #[error("{0}")]
+    Duplicate(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A township: one roster, several sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Township {
+    /// Id.
+    pub id: i64,
+    /// Name, e.g. 大寨镇.
+    pub name: String,
+}
+
+/// A site: the township canteen or a village Happiness Commune.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Site {
+    /// Id.
+    pub id: i64,
+    /// Its township.
+    pub township_id: i64,
+    /// Name.
+    pub name: String,
+    /// `canteen` or `commune`.
+    pub kind: String,
+    /// Offset of local time from UTC in minutes (480 for Asia/Shanghai).
+    pub utc_offset_minutes: i64,
+}
+
+/// A new site.
+#[derive(Debug, Clone)]
+pub struct NewSite {
+    /// Its township.
+    pub township_id: i64,
+    /// Name.
+    pub name: String,
+    /// `canteen` or `commune`.
+    pub kind: String,
+    /// Offset of local time from UTC in minutes.
+    pub utc_offset_minutes: i64,
+}
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct User {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// `admin`, `finance`, `volunteer` or `cashier`.
+    pub role: String,
+    /// Township, none for a county administrator.
+    pub township_id: Option<i64>,
+    /// Site, for cashiers and volunteers.
+    pub site_id: Option<i64>,
+    /// False once deactivated.
+    pub active: bool,
+}
+
+/// A user with the password hash, for login only.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserCredentials {
+    /// Id.
+    pub id: i64,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+    /// False once deactivated.
+    pub active: bool,
+}
+
+/// A new user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Role.
+    pub role: String,
+    /// Township.
+    pub township_id: Option<i64>,
+    /// Site.
+    pub site_id: Option<i64>,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+}
+
+/// A terminal at a counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Terminal {
+    /// Id.
+    pub id: i64,
+    /// Its site.
+    pub site_id: i64,
+    /// Name, e.g. "counter 1".
+    pub name: String,
+    /// False once retired.
+    pub active: bool,
+}
+
+/// A diner as stored: the core fields as text, and the roster version of
+/// its last change.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DinerRow {
+    /// Id.
+    pub id: i64,
+    /// Township.
+    pub township_id: i64,
+    /// Name.
+    pub name: String,
+    /// Full resident ID number (never logged).
+    pub resident_id: Option<String>,
+    /// ISO birth date, for diners without an ID number.
+    pub birth_date: Option<String>,
+    /// Village.
+    pub village: Option<String>,
+    /// Meal-card number.
+    pub card_no: Option<String>,
+    /// ISO date from which the diner is inactive.
+    pub inactive_since: Option<String>,
+    /// JSON array of category grants.
+    pub categories: String,
+    /// Roster version of the last change.
+    pub version: i64,
+}
+
+/// A diner to add or to write over an existing one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DinerFields {
+    /// Name.
+    pub name: String,
+    /// Full resident ID number.
+    pub resident_id: Option<String>,
+    /// ISO birth date.
+    pub birth_date: Option<String>,
+    /// Village.
+    pub village: Option<String>,
+    /// Meal-card number.
+    pub card_no: Option<String>,
+    /// ISO date from which inactive.
+    pub inactive_since: Option<String>,
+    /// JSON array of category grants.
+    pub categories: String,
+}
+
+/// A price policy version as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PolicyRow {
+    /// Id.
+    pub id: i64,
+    /// Site.
+    pub site_id: i64,
+    /// ISO date it takes effect.
+    pub effective_from: String,
+    /// The policy as JSON.
+    pub body: String,
+    /// Policy version of the last change.
+    pub version: i64,
+}
+
+/// Who made a change, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The user, none for the system itself (demo seeding, first start).
+    pub user_id: Option<i64>,
+    /// Login name or "system".
+    pub name: String,
+}
+
+impl Actor {
+    /// The system itself.
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            name: "system".into(),
+        }
+    }
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AuditRow {
+    /// Id, in order of writing.
+    pub id: i64,
+    /// When, Unix ms.
+    pub at: i64,
+    /// Who (user id).
+    pub actor_id: Option<i64>,
+    /// Who (login name).
+    pub actor: String,
+    /// The township it concerns.
+    pub township_id: Option<i64>,
+    /// What was done, e.g. `diner.update`.
+    pub action: String,
+    /// Kind of record.
+    pub entity: String,
+    /// Its id.
+    pub entity_id: String,
+    /// JSON before the change.
+    pub before: Option<String>,
+    /// JSON after the change.
+    pub after: Option<String>,
+}
+
+/// An audit entry to write with a change.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// Who.
+    pub actor: Actor,
+    /// Township it concerns.
+    pub township_id: Option<i64>,
+    /// What was done.
+    pub action: String,
+    /// Kind of record.
+    pub entity: String,
+    /// Its id.
+    pub entity_id: String,
+    /// JSON before.
+    pub before: Option<String>,
+    /// JSON after.
+    pub after: Option<String>,
+}
+
+/// The backend's own price for a diner meal, made with core pricing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Standard price, fen.
+    pub standard: i64,
+    /// Expected price paid, fen.
+    pub paid: i64,
+    /// Expected subsidy, fen.
+    pub subsidy: i64,
+    /// Bracket that set the price.
+    pub bracket: Option<String>,
+    /// Category that set the price.
+    pub category: Option<String>,
+    /// Why, as the core reason kind.
+    pub reason: String,
+}
+
+/// One line of a sale to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineToStore {
+    /// `diner_meal`, `walk_in_meal`, `extra`.
+    pub kind: String,
+    /// The diner of a diner meal.
+    pub diner_id: Option<i64>,
+    /// Name of an extra item.
+    pub name: Option<String>,
+    /// Quantity (1 for meals).
+    pub quantity: i64,
+    /// Standard price the terminal used, fen.
+    pub standard: Option<i64>,
+    /// Amount charged, fen.
+    pub amount: i64,
+    /// Subsidy the terminal claimed, fen.
+    pub subsidy: i64,
+    /// Bracket the terminal used.
+    pub bracket: Option<String>,
+    /// Category the terminal used.
+    pub category: Option<String>,
+    /// The backend's price when this is the diner's first subsidised meal in
+    /// the slot that day; `None` when the meal could not be priced.
+    pub first: Option<Verdict>,
+    /// The backend's price when the diner already had one.
+    pub repeat: Option<Verdict>,
+}
+
+/// A sale checked and priced, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleToStore {
+    /// Sale id (UUID text).
+    pub id: String,
+    /// Site.
+    pub site_id: i64,
+    /// Terminal.
+    pub terminal_id: i64,
+    /// Cashier.
+    pub cashier_id: i64,
+    /// Unix ms by the terminal's clock.
+    pub sold_at: i64,
+    /// ISO business date.
+    pub business_date: String,
+    /// Slot wire name.
+    pub slot: String,
+    /// Total paid, fen.
+    pub total_paid: i64,
+    /// Subsidy claimed by the terminal, fen.
+    pub subsidy_total: i64,
+    /// Cash put in the drawer, fen.
+    pub cash_taken: i64,
+    /// `cash` or `qr`.
+    pub payment_method: String,
+    /// SHA-256 of `body`.
+    pub content_hash: String,
+    /// Canonical JSON of the sale.
+    pub body: String,
+    /// Lines.
+    pub lines: Vec<LineToStore>,
+}
+
+/// A void checked, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidToStore {
+    /// Void id.
+    pub id: String,
+    /// The sale it reverses.
+    pub sale_id: String,
+    /// Site.
+    pub site_id: i64,
+    /// Terminal.
+    pub terminal_id: i64,
+    /// Who voided.
+    pub voided_by: i64,
+    /// Unix ms.
+    pub voided_at: i64,
+    /// Why.
+    pub reason: String,
+    /// SHA-256 of `body`.
+    pub content_hash: String,
+    /// Canonical JSON of the void.
+    pub body: String,
+    /// The voider's name, for the audit log.
+    pub actor_name: String,
+    /// Township, for the audit log.
+    pub township_id: i64,
+}
+
+/// What became of one posted record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored now.
+    Stored,
+    /// Already stored with the same content: acknowledged, not stored again.
+    Duplicate,
+    /// Already stored with other content: refused.
+    Conflict,
+    /// Refused for the reason given (e.g. the sale it voids is unknown).
+    Rejected(String),
+}
+
+/// A stored sale, summarised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SaleRow {
+    /// Id.
+    pub id: String,
+    /// Site.
+    pub site_id: i64,
+    /// Terminal.
+    pub terminal_id: i64,
+    /// Cashier.
+    pub cashier_id: i64,
+    /// Unix ms.
+    pub sold_at: i64,
+    /// ISO date.
+    pub business_date: String,
+    /// Slot.
+    pub slot: String,
+    /// Fen.
+    pub total_paid: i64,
+    /// Fen.
+    pub subsidy_total: i64,
+    /// Fen.
+    pub cash_taken: i64,
+    /// `cash` or `qr`.
+    pub payment_method: String,
+    /// Canonical JSON of the sale as posted.
+    pub body: String,
+    /// Unix ms when the backend received it.
+    pub received_at: i64,
+    /// The void's id, if voided.
+    pub void_id: Option<String>,
+}
+
+/// A stored sale line with the backend's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SaleLineRow {
+    /// Sale.
+    pub sale_id: String,
+    /// 1-based.
+    pub line_no: i64,
+    /// Kind.
+    pub kind: String,
+    /// Diner.
+    pub diner_id: Option<i64>,
+    /// Extra's name.
+    pub name: Option<String>,
+    /// Quantity.
+    pub quantity: i64,
+    /// Terminal's standard price.
+    pub standard: Option<i64>,
+    /// Charged.
+    pub amount: i64,
+    /// Terminal's subsidy.
+    pub subsidy: i64,
+    /// Terminal's bracket.
+    pub bracket: Option<String>,
+    /// Terminal's category.
+    pub category: Option<String>,
+    /// Backend's standard price.
+    pub expected_standard: Option<i64>,
+    /// Backend's price.
+    pub expected_paid: Option<i64>,
+    /// Backend's subsidy.
+    pub expected_subsidy: Option<i64>,
+    /// Backend's bracket.
+    pub expected_bracket: Option<String>,
+    /// Backend's category.
+    pub expected_category: Option<String>,
+    /// Backend's reason.
+    pub expected_reason: Option<String>,
+    /// `agrees`, `differs`, `unpriced` or `not_subsidised`.
+    pub verdict: String,
+}
+
+/// A shift as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ShiftRow {
+    /// Id (UUID text made on the terminal).
+    pub id: String,
+    /// Site.
+    pub site_id: i64,
+    /// Terminal.
+    pub terminal_id: i64,
+    /// Cashier.
+    pub cashier_id: i64,
+    /// Unix ms.
+    pub opened_at: i64,
+    /// Cash in the drawer at opening, fen.
+    pub opening_float: i64,
+    /// Unix ms.
+    pub closed_at: Option<i64>,
+    /// Cash counted at closing, fen.
+    pub counted_cash: Option<i64>,
+    /// Opening float + cash sales − voided cash sales, fen.
+    pub expected_cash: Option<i64>,
+}
+
+/// Result of closing a shift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseOutcome {
+    /// Closed now, or closed before with the same count.
+    Closed(ShiftRow),
+    /// Closed before with a different count.
+    Conflict(ShiftRow),
+}
+
+/// The storage the service needs, named by intent. Every method that
+/// changes what a person owns (roster, policy, users) writes its audit entry
+/// in the same transaction.
+pub trait Store: Send + Sync + 'static {
+    /// True when no user exists yet (first start).
+    fn has_users(&self) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Adds a township.
+    fn insert_township(
+        &self,
+        name: &str,
+        audit: AuditEntry,
+    ) -> impl Future<Output = StoreResult<Township>> + Send;
+    /// All townships.
+    fn townships(&self) -> impl Future<Output = StoreResult<Vec<Township>>> + Send;
+    /// One township.
+    fn township(&self, id: i64) -> impl Future<Output = StoreResult<Option<Township>>> + Send;
+
+    /// Adds a site.
+    fn insert_site(
+        &self,
+        site: NewSite,
+        audit: AuditEntry,
+    ) -> impl Future<Output = StoreResult<Site>> + Send;
+    /// Sites of a township, or all.
+    fn sites(&self, township: Option<i64>) -> impl Future<Output = StoreResult<Vec<Site>>> + Send;
+    /// One site.
+    fn site(&self, id: i64) -> impl Future<Output = StoreResult<Option<Site>>> + Send;
+
+    /// Adds a user; a taken username is [`StoreError::Duplicate`].
+    fn insert_user(
+        &self,
+        user: NewUser,
+        audit: AuditEntry,
+    ) -> impl Future<Output = StoreResult<User>> + Send;
+    /// One user.
+    fn user(&self, id: i64) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+    /// Users of a township, or all.
+    fn users(&self, township: Option<i64>) -> impl Future<Output = StoreResult<Vec<User>>> + Send;
+    /// A user's credentials, by username.
+    fn credentials(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = StoreResult<Option<UserCredentials>>> + Send;
+    /// Sets a user's password hash and active flag; ends their sessions.
+    fn update_user_login(
+        &self,
+        id: i64,
+        password_hash: Option<String>,
+        active: Option<bool>,
+        audit: AuditEntry,
+    ) -> impl Future<Output = StoreResult<User>> + Send;
+
+    /// Adds a login session.
+    fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The active user of an unexpired session.
+    fn session_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+    /// Ends a session.
+    fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Adds a terminal with the hash of its token.
+    fn insert_terminal(
+        &self,
+        site_id: i64,
+        name: &str,
+        token_hash: &str,
+        audit: AuditEntry,
+    ) -> impl Future<Output = StoreResult<Terminal>> + Send;
+    /// Terminals of a site.
+    fn terminals(&self, site_id: i64) -> impl Future<Output = StoreResult<Vec<Terminal>>> + Send;
+    /// The active terminal holding a token.
+    fn terminal_by_token(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = StoreResult<Option<Terminal>>> + Send;
+
+    /// Adds diners to a township's roster in one transaction: all or none.
+    fn insert_diners(
+        &self,
+        township_id: i64,
+        diners: Vec<DinerFields>,
+        actor: Actor,
+    ) -> impl Future<Output = StoreResult<Vec<DinerRow>>> + Send;
+    /// Writes over a diner.
+    fn update_diner(
+        &self,
+        id: i64,
+        fields: DinerFields,
+        actor: Actor,
+    ) -> impl Future<Output = StoreResult<DinerRow>> + Send;
+    /// One diner.
+    fn diner(&self, id: i64) -> impl Future<Output = StoreResult<Option<DinerRow>>> + Send;
+    /// A township's diners changed after roster version `since` (0: all).
+    fn diners_since(
+        &self,
+        township_id: i64,
+        since: i64,
+    ) -> impl Future<Output = StoreResult<Vec<DinerRow>>> + Send;
+    /// Diners by id, within a township.
+    fn diners_by_ids(
+        &self,
+        township_id: i64,
+        ids: Vec<i64>,
+    ) -> impl Future<Output = StoreResult<Vec<DinerRow>>> + Send;
+    /// Current roster and policy versions.
+    fn versions(&self) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
+
+    /// Adds a policy version, or writes over the one of the same site and date.
+    fn upsert_policy(
+        &self,
+        site_id: i64,
+        effective_from: &str,
+        body: &str,
+        audit: AuditEntry,
+    ) -> impl Future<Output = StoreResult<PolicyRow>> + Send;
+    /// A site's policy versions changed after policy version `since`.
+    fn policies_since(
+        &self,
+        site_id: i64,
+        since: i64,
+    ) -> impl Future<Output = StoreResult<Vec<PolicyRow>>> + Send;
+
+    /// Stores sales exactly once each: a stored id with the same content is
+    /// a duplicate, with other content a conflict.
+    fn insert_sales(
+        &self,
+        sales: Vec<SaleToStore>,
+        received_at: i64,
+    ) -> impl Future<Output = StoreResult<Vec<Outcome>>> + Send;
+    /// Stores voids exactly once each, each with its audit entry.
+    fn insert_voids(
+        &self,
+        voids: Vec<VoidToStore>,
+        received_at: i64,
+    ) -> impl Future<Output = StoreResult<Vec<Outcome>>> + Send;
+    /// One sale.
+    fn sale(&self, id: &str) -> impl Future<Output = StoreResult<Option<SaleRow>>> + Send;
+    /// A sale's lines with the backend's verdicts.
+    fn sale_lines(&self, id: &str) -> impl Future<Output = StoreResult<Vec<SaleLineRow>>> + Send;
+    /// A site's sales between two ISO business dates (inclusive).
+    fn sales_for_site(
+        &self,
+        site_id: i64,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = StoreResult<Vec<SaleRow>>> + Send;
+    /// How many sales are stored and their total paid, fen (for checks).
+    fn sales_totals(&self) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
+
+    /// Opens a shift; the same id again is a duplicate or a conflict.
+    fn open_shift(&self, shift: ShiftRow) -> impl Future<Output = StoreResult<Outcome>> + Send;
+    /// Closes a shift with the counted cash; works out the expected cash.
+    fn close_shift(
+        &self,
+        id: &str,
+        terminal_id: i64,
+        closed_at: i64,
+        counted_cash: i64,
+    ) -> impl Future<Output = StoreResult<CloseOutcome>> + Send;
+
+    /// Writes one audit entry on its own.
+    fn insert_audit(&self, entry: AuditEntry) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The latest audit entries of a township, or of all.
+    fn audit_log(
+        &self,
+        township: Option<i64>,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<AuditRow>>> + Send;
+}
+
+/// Either database, chosen at start.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// A SQLite file.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL server.
+    Postgres(PgStore),
+}
+
+macro_rules! delegate {
+    ($(fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
+        impl Store for Db {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> StoreResult<$ret> {
+                    match self {
+                        Db::Sqlite(s) => s.$name($($arg),*).await,
+                        Db::Postgres(s) => s.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    fn has_users(&self) -> bool;
+    fn insert_township(&self, name: &str, audit: AuditEntry) -> Township;
+    fn townships(&self) -> Vec<Township>;
+    fn township(&self, id: i64) -> Option<Township>;
+    fn insert_site(&self, site: NewSite, audit: AuditEntry) -> Site;
+    fn sites(&self, township: Option<i64>) -> Vec<Site>;
+    fn site(&self, id: i64) -> Option<Site>;
+    fn insert_user(&self, user: NewUser, audit: AuditEntry) -> User;
+    fn user(&self, id: i64) -> Option<User>;
+    fn users(&self, township: Option<i64>) -> Vec<User>;
+    fn credentials(&self, username: &str) -> Option<UserCredentials>;
+    fn update_user_login(&self, id: i64, password_hash: Option<String>, active: Option<bool>, audit: AuditEntry) -> User;
+    fn insert_session(&self, token_hash: &str, user_id: i64, now: i64, expires_at: i64) -> ();
+    fn session_user(&self, token_hash: &str, now: i64) -> Option<User>;
+    fn delete_session(&self, token_hash: &str) -> ();
+    fn insert_terminal(&self, site_id: i64, name: &str, token_hash: &str, audit: AuditEntry) -> Terminal;
+    fn terminals(&self, site_id: i64) -> Vec<Terminal>;
+    fn terminal_by_token(&self, token_hash: &str) -> Option<Terminal>;
+    fn insert_diners(&self, township_id: i64, diners: Vec<DinerFields>, actor: Actor) -> Vec<DinerRow>;
+    fn update_diner(&self, id: i64, fields: DinerFields, actor: Actor) -> DinerRow;
+    fn diner(&self, id: i64) -> Option<DinerRow>;
+    fn diners_since(&self, township_id: i64, since: i64) -> Vec<DinerRow>;
+    fn diners_by_ids(&self, township_id: i64, ids: Vec<i64>) -> Vec<DinerRow>;
+    fn versions(&self) -> (i64, i64);
+    fn upsert_policy(&self, site_id: i64, effective_from: &str, body: &str, audit: AuditEntry) -> PolicyRow;
+    fn policies_since(&self, site_id: i64, since: i64) -> Vec<PolicyRow>;
+    fn insert_sales(&self, sales: Vec<SaleToStore>, received_at: i64) -> Vec<Outcome>;
+    fn insert_voids(&self, voids: Vec<VoidToStore>, received_at: i64) -> Vec<Outcome>;
+    fn sale(&self, id: &str) -> Option<SaleRow>;
+    fn sale_lines(&self, id: &str) -> Vec<SaleLineRow>;
+    fn sales_for_site(&self, site_id: i64, from: &str, to: &str) -> Vec<SaleRow>;
+    fn sales_totals(&self) -> (i64, i64);
+    fn open_shift(&self, shift: ShiftRow) -> Outcome;
+    fn close_shift(&self, id: &str, terminal_id: i64, closed_at: i64, counted_cash: i64) -> CloseOutcome;
+    fn insert_audit(&self, entry: AuditEntry) -> ();
+    fn audit_log(&self, township: Option<i64>, limit: i64) -> Vec<AuditRow>;
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite:` path or `postgres://`), creating and
+    /// migrating the database. `schema` picks a PostgreSQL schema (created
+    /// if missing).
+    pub async fn connect(url: &str, schema: Option<&str>, max_connections: u32) -> StoreResult<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Db::Postgres(
+                PgStore::connect(url, schema, max_connections).await?,
+            ))
+        } else {
+            Ok(Db::Sqlite(
+                SqliteStore::connect(url, max_connections).await?,
+            ))
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Runs a raw statement (tests use it to try to break the append-only rule).
+    pub async fn execute_raw(&self, sql: String) -> StoreResult<u64> {
+        match self {
+            Db::Sqlite(s) => s.execute_raw(sql).await,
+            Db::Postgres(s) => s.execute_raw(sql).await,
+        }
+    }
+}
+
+/// Maps a unique-rule violation to [`StoreError::Duplicate`].
+pub(crate) fn unique_or(err: sqlx::Error, what: &str) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what.into()),
+        _ => StoreError::Database(err),
+    }
+}

@@ -1,0 +1,79 @@
+//! The store on PostgreSQL, optionally in its own schema (created if
+//! missing and put first on the search path of every connection).
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::StoreResult;
+
+/// The store on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    pool.begin().await
+}
+
+/// True for a schema name that needs no quoting.
+fn plain_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+impl PgStore {
+    /// Connects to `url`, creates `schema` if given, and migrates.
+    pub async fn connect(
+        url: &str,
+        schema: Option<&str>,
+        max_connections: u32,
+    ) -> StoreResult<PgStore> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if let Some(schema) = schema {
+            if !plain_identifier(schema) {
+                return Err(super::StoreError::Corrupt(format!(
+                    "schema name '{schema}': use lower-case letters, digits and _"
+                )));
+            }
+            let setup = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}"
+            )))
+            .execute(&setup)
+            .await?;
+            setup.close().await;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// Runs a raw statement.
+    pub async fn execute_raw(&self, sql: String) -> StoreResult<u64> {
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// The pool, for the benchmark's raw inserts.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+super::common::impl_store!(PgStore, Postgres, begin_write);

@@ -1,0 +1,60 @@
+//! The store on a SQLite file: WAL journal, synchronous=FULL, one writer at
+//! a time (`BEGIN IMMEDIATE`, so a transaction never fails upgrading a read
+//! lock).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use super::StoreResult;
+
+/// The store on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) and migrates the database at `url`
+    /// (`sqlite:path` or a plain path).
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<SqliteStore> {
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite:{url}")
+        };
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Runs a raw statement.
+    pub async fn execute_raw(&self, sql: String) -> StoreResult<u64> {
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// The pool, for the benchmark's raw inserts.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+super::common::impl_store!(SqliteStore, Sqlite, begin_write);
