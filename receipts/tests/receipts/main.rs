@@ -1,0 +1,8 @@
+//! Integration tests of the receipts crate: one binary, a module per area.
+
+mod bitmap;
+mod decoder;
+mod fixtures;
+mod printers;
+mod snapshots;
+mod text_mode;
