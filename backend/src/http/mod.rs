@@ -54,7 +54,6 @@ pub fn router(state: AppState) -> Router {
         .merge(docs::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .with_state(state)
-        .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -66,6 +65,7 @@ pub fn router(state: AppState) -> Router {
             tracing::error!("a handler panicked");
             ApiError::Internal("panic".into()).into_response()
         }))
+        .layer(middleware::from_fn(json_errors))
 }
 
 /// Gives error answers made outside our handlers (timeouts, body limit,

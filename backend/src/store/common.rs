@@ -408,7 +408,9 @@ macro_rules! impl_store {
                 .bind(active)
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                if password_hash.is_some() || active == Some(false) {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                }
                 let mut audit = audit;
                 audit.before = Some(user_audit_json(&before));
                 let mut after_json: serde_json::Value =

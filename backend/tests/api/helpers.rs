@@ -10,7 +10,9 @@ use backend::app::Application;
 use backend::config::Config;
 use backend::store::Db;
 use canteen_core::resident_id::check_character;
-use canteen_core::{DinerId, Money, Payment, Sale, SaleId, SaleLine, SiteId, Slot, TerminalId, UserId};
+use canteen_core::{
+    DinerId, Money, Payment, Sale, SaleId, SaleLine, SiteId, Slot, TerminalId, UserId,
+};
 use chrono::{NaiveDate, Utc};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
@@ -23,7 +25,9 @@ pub enum Backend {
 }
 
 pub fn postgres_url() -> Option<String> {
-    std::env::var("CANTEEN_TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("CANTEEN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 static TRACING: OnceLock<()> = OnceLock::new();
@@ -69,12 +73,21 @@ pub async fn spawn_app_with(kind: Backend, edit: impl FnOnce(&mut Config)) -> Op
     let app = Application::build(config).await.expect("the app builds");
     let port = app.port();
     let store = app.store().clone();
-    let admin = app.first_admin().cloned().expect("a first admin on an empty database");
+    let admin = app
+        .first_admin()
+        .cloned()
+        .expect("a first admin on an empty database");
     tokio::spawn(app.run_until_stopped());
     let client = Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let admin_token = login(&client, &base, &admin.username, &admin.password.0).await;
-    Some(TestApp { base, client, store, admin_token, _dir: dir })
+    Some(TestApp {
+        base,
+        client,
+        store,
+        admin_token,
+        _dir: dir,
+    })
 }
 
 pub async fn spawn_app(kind: Backend) -> Option<TestApp> {
@@ -99,15 +112,32 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn put(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.client.put(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// POST expecting 2xx, returning the JSON.
@@ -203,34 +233,103 @@ async fn make_user(app: &TestApp, body: Value) -> (i64, String) {
 
 pub async fn world(app: &TestApp) -> World {
     let t = &app.admin_token;
-    let township_a = app.post_ok(t, "/api/townships", &json!({"name": "大寨镇"})).await["id"].as_i64().unwrap();
-    let township_b = app.post_ok(t, "/api/townships", &json!({"name": "茂兰镇"})).await["id"].as_i64().unwrap();
-    let site = |tw: i64, name: &str, kind: &str| json!({"township_id": tw, "name": name, "kind": kind});
-    let site_a = app.post_ok(t, "/api/sites", &site(township_a, "大寨幸福食堂", "canteen")).await["id"].as_i64().unwrap();
-    let site_a2 = app.post_ok(t, "/api/sites", &site(township_a, "大寨村幸福公社", "commune")).await["id"].as_i64().unwrap();
-    let site_b = app.post_ok(t, "/api/sites", &site(township_b, "茂兰幸福食堂", "canteen")).await["id"].as_i64().unwrap();
-    app.post_ok(t, &format!("/api/sites/{site_a}/policies"), &policy(site_a)).await;
-    app.post_ok(t, &format!("/api/sites/{site_b}/policies"), &policy(site_b)).await;
+    let township_a = app
+        .post_ok(t, "/api/townships", &json!({"name": "大寨镇"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let township_b = app
+        .post_ok(t, "/api/townships", &json!({"name": "茂兰镇"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let site =
+        |tw: i64, name: &str, kind: &str| json!({"township_id": tw, "name": name, "kind": kind});
+    let site_a = app
+        .post_ok(
+            t,
+            "/api/sites",
+            &site(township_a, "大寨幸福食堂", "canteen"),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let site_a2 = app
+        .post_ok(
+            t,
+            "/api/sites",
+            &site(township_a, "大寨村幸福公社", "commune"),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let site_b = app
+        .post_ok(
+            t,
+            "/api/sites",
+            &site(township_b, "茂兰幸福食堂", "canteen"),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.post_ok(t, &format!("/api/sites/{site_a}/policies"), &policy(site_a))
+        .await;
+    app.post_ok(t, &format!("/api/sites/{site_b}/policies"), &policy(site_b))
+        .await;
     let born_76 = today() - chrono::Duration::days(76 * 365 + 100);
-    let diner = |name: &str, birth: NaiveDate, seq: u32| {
-        json!({"name": name, "resident_id": resident_id(birth, seq), "village": "大寨村"})
-    };
-    let diner_76 = app.post_ok(t, &format!("/api/townships/{township_a}/diners"), &diner("王秀英", born_76, 1)).await["id"].as_i64().unwrap();
-    let diner_old = app.post_ok(t, &format!("/api/townships/{township_a}/diners"), &diner("李桂兰", d(1930, 3, 1), 2)).await["id"].as_i64().unwrap();
-    let diner_b = app.post_ok(t, &format!("/api/townships/{township_b}/diners"), &diner("赵德明", d(1940, 5, 5), 3)).await["id"].as_i64().unwrap();
+    let diner = |name: &str, birth: NaiveDate, seq: u32| json!({"name": name, "resident_id": resident_id(birth, seq), "village": "大寨村"});
+    let diner_76 = app
+        .post_ok(
+            t,
+            &format!("/api/townships/{township_a}/diners"),
+            &diner("王秀英", born_76, 1),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let diner_old = app
+        .post_ok(
+            t,
+            &format!("/api/townships/{township_a}/diners"),
+            &diner("李桂兰", d(1930, 3, 1), 2),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let diner_b = app
+        .post_ok(
+            t,
+            &format!("/api/townships/{township_b}/diners"),
+            &diner("赵德明", d(1940, 5, 5), 3),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     let pw = "a-long-test-password";
-    let user = |name: &str, role: &str, tw: Option<i64>, s: Option<i64>| {
-        json!({"username": name, "display_name": name, "role": role, "township_id": tw, "site_id": s, "password": pw})
-    };
+    let user = |name: &str, role: &str, tw: Option<i64>, s: Option<i64>| json!({"username": name, "display_name": name, "role": role, "township_id": tw, "site_id": s, "password": pw});
     let (_, county) = make_user(app, user("county2", "admin", None, None)).await;
     let (_, admin) = make_user(app, user("admin_a", "admin", Some(township_a), None)).await;
     let (_, finance) = make_user(app, user("finance_a", "finance", Some(township_a), None)).await;
-    let (_, volunteer) = make_user(app, user("volunteer_a2", "volunteer", None, Some(site_a2))).await;
-    let (cashier_id, cashier) = make_user(app, user("cashier_a", "cashier", None, Some(site_a))).await;
+    let (_, volunteer) =
+        make_user(app, user("volunteer_a2", "volunteer", None, Some(site_a2))).await;
+    let (cashier_id, cashier) =
+        make_user(app, user("cashier_a", "cashier", None, Some(site_a))).await;
     let (cashier_b_id, _) = make_user(app, user("cashier_b", "cashier", None, Some(site_b))).await;
     let (_, admin_b) = make_user(app, user("admin_b", "admin", Some(township_b), None)).await;
-    let term = app.post_ok(t, &format!("/api/sites/{site_a}/terminals"), &json!({"name": "一号机"})).await;
-    let term_b = app.post_ok(t, &format!("/api/sites/{site_b}/terminals"), &json!({"name": "茂兰一号"})).await;
+    let term = app
+        .post_ok(
+            t,
+            &format!("/api/sites/{site_a}/terminals"),
+            &json!({"name": "一号机"}),
+        )
+        .await;
+    let term_b = app
+        .post_ok(
+            t,
+            &format!("/api/sites/{site_b}/terminals"),
+            &json!({"name": "茂兰一号"}),
+        )
+        .await;
     World {
         township_a,
         township_b,
@@ -275,15 +374,22 @@ impl World {
                 bracket: Some("70-79".into()),
                 category: None,
             }],
-            payment: Payment::Cash { tendered: Money::from_fen(1000), change: Money::from_fen(400) },
+            payment: Payment::Cash {
+                tendered: Money::from_fen(1000),
+                change: Money::from_fen(400),
+            },
         }
     }
 
     /// A walk-in lunch at the standard price, paid by QR.
     pub fn walk_in(&self) -> Sale {
         let mut s = self.lunch(self.diner_76);
-        s.lines = vec![SaleLine::WalkInMeal { price: Money::from_fen(1200) }];
-        s.payment = Payment::Qr { reference: Some("wx-1".into()) };
+        s.lines = vec![SaleLine::WalkInMeal {
+            price: Money::from_fen(1200),
+        }];
+        s.payment = Payment::Qr {
+            reference: Some("wx-1".into()),
+        };
         s
     }
 }
@@ -299,14 +405,18 @@ macro_rules! on_both {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                if let Some(app) =
+                    $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await
+                {
                     $body(app).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                if let Some(app) =
+                    $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+                {
                     $body(app).await;
                 }
             }

@@ -1,0 +1,12 @@
+//! The backend over HTTP: a real server on a random port, on SQLite and on
+//! PostgreSQL (when CANTEEN_TEST_POSTGRES_URL is set).
+
+mod helpers;
+
+mod bad_input;
+mod idempotency;
+mod misc;
+mod roles;
+mod roster_import;
+mod storage;
+mod terminal_flow;

@@ -1,0 +1,109 @@
+//! The API document, errors for unknown routes, login rate limiting,
+//! password changes.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, spawn_app_with};
+
+crate::on_both!(documents_and_errors, super::documents_and_errors);
+
+async fn documents_and_errors(app: TestApp) {
+    let doc = app.get_ok("", "/api/openapi.json").await;
+    assert_eq!(doc["openapi"], json!("3.1.0"));
+    assert!(doc["paths"]["/api/terminal/sales"]["post"].is_object());
+    let page = app.client.get(app.url("/api")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("openapi.json"));
+    let res = app
+        .client
+        .get(app.url("/api/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["code"], json!("not_found"));
+    let res = app.client.delete(app.url("/api/me")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["code"], json!("method_not_allowed"));
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_per_username() {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.login_max_failures = 3)
+        .await
+        .expect("sqlite");
+    let attempt = |pw: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .json(&json!({"username": "admin", "password": pw}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt("wrong-password").await, StatusCode::UNAUTHORIZED);
+    }
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "admin", "password": "wrong-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["code"], json!("rate_limited"));
+    // Another username from the same address is not locked out.
+    assert_eq!(
+        app.client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"username": "nobody", "password": "x"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn password_change_and_logout() {
+    let app = spawn_app_with(Backend::Sqlite, |_| {})
+        .await
+        .expect("sqlite");
+    let t = app.admin_token.clone();
+    let res = app
+        .post(
+            &t,
+            "/api/me/password",
+            &json!({"current_password": "wrong", "new_password": "a-new-long-password"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post(
+            &t,
+            "/api/me/password",
+            &json!({"current_password": "x", "new_password": "short"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.get(&t, "/api/me").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

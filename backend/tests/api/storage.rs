@@ -1,0 +1,397 @@
+//! The storage conformance suite: the same story against the `Store` trait
+//! on SQLite and PostgreSQL, and the database's own refusal to change or
+//! remove sales, voids and audit entries.
+
+use backend::store::{
+    Actor, AuditEntry, CloseOutcome, Db, DinerFields, LineToStore, NewSite, NewUser, Outcome,
+    SaleToStore, ShiftRow, Store, StoreError, Verdict, VoidToStore,
+};
+
+use crate::helpers::{Backend, fresh_config};
+
+async fn store(kind: Backend) -> Option<(Db, Option<tempfile::TempDir>)> {
+    let (config, dir) = fresh_config(kind)?;
+    let db = Db::connect(&config.database_url(), config.database_schema.as_deref(), 4)
+        .await
+        .expect("connect");
+    Some((db, dir))
+}
+
+fn audit(action: &str) -> AuditEntry {
+    AuditEntry {
+        actor: Actor::system(),
+        township_id: None,
+        action: action.into(),
+        entity: "test".into(),
+        entity_id: String::new(),
+        before: None,
+        after: None,
+    }
+}
+
+fn sale(id: &str, site: i64, terminal: i64, cashier: i64, diner: i64, paid: i64) -> SaleToStore {
+    let first = Verdict {
+        standard: 1200,
+        paid: 600,
+        subsidy: 600,
+        bracket: Some("70-79".into()),
+        category: None,
+        reason: "{}".into(),
+    };
+    let repeat = Verdict {
+        standard: 1200,
+        paid: 1200,
+        subsidy: 0,
+        bracket: None,
+        category: None,
+        reason: "{\"kind\":\"already_subsidised\"}".into(),
+    };
+    let body = format!("{{\"id\":\"{id}\",\"paid\":{paid}}}");
+    SaleToStore {
+        id: id.into(),
+        site_id: site,
+        terminal_id: terminal,
+        cashier_id: cashier,
+        sold_at: 1_700_000_000_000,
+        business_date: "2026-03-02".into(),
+        slot: "lunch".into(),
+        total_paid: paid,
+        subsidy_total: 1200 - paid,
+        cash_taken: paid,
+        payment_method: "cash".into(),
+        content_hash: backend::auth::sha256_hex(&body),
+        body,
+        lines: vec![LineToStore {
+            kind: "diner_meal".into(),
+            diner_id: Some(diner),
+            name: None,
+            quantity: 1,
+            standard: Some(1200),
+            amount: paid,
+            subsidy: 1200 - paid,
+            bracket: Some("70-79".into()),
+            category: None,
+            first: Some(first),
+            repeat: Some(repeat),
+        }],
+    }
+}
+
+async fn story(db: Db) {
+    assert!(!db.has_users().await.unwrap());
+    let t = db
+        .insert_township("大寨镇", audit("township.create"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.insert_township("大寨镇", audit("x")).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let site = db
+        .insert_site(
+            NewSite {
+                township_id: t.id,
+                name: "食堂".into(),
+                kind: "canteen".into(),
+                utc_offset_minutes: 480,
+            },
+            audit("site.create"),
+        )
+        .await
+        .unwrap();
+    let cashier = db
+        .insert_user(
+            NewUser {
+                username: "c".into(),
+                display_name: "C".into(),
+                role: "cashier".into(),
+                township_id: Some(t.id),
+                site_id: Some(site.id),
+                password_hash: "h".into(),
+            },
+            audit("user.create"),
+        )
+        .await
+        .unwrap();
+    assert!(db.has_users().await.unwrap());
+    let terminal = db
+        .insert_terminal(site.id, "一号", "hash1", audit("terminal.create"))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.terminal_by_token("hash1").await.unwrap().map(|t| t.id),
+        Some(terminal.id)
+    );
+    assert_eq!(db.terminal_by_token("other").await.unwrap(), None);
+
+    // Sessions expire.
+    db.insert_session("s1", cashier.id, 0, 1000).await.unwrap();
+    assert_eq!(
+        db.session_user("s1", 999).await.unwrap().map(|u| u.id),
+        Some(cashier.id)
+    );
+    assert_eq!(db.session_user("s1", 1000).await.unwrap(), None);
+
+    // The roster version moves with every change.
+    let (v0, _) = db.versions().await.unwrap();
+    let fields = |name: &str, id: &str| DinerFields {
+        name: name.into(),
+        resident_id: Some(id.into()),
+        birth_date: None,
+        village: None,
+        card_no: None,
+        inactive_since: None,
+        categories: "[]".into(),
+    };
+    let rows = db
+        .insert_diners(
+            t.id,
+            vec![fields("甲", "A1"), fields("乙", "A2")],
+            Actor::system(),
+        )
+        .await
+        .unwrap();
+    let (v1, _) = db.versions().await.unwrap();
+    assert!(v1 > v0);
+    assert!(matches!(
+        db.insert_diners(
+            t.id,
+            vec![fields("丙", "A3"), fields("丁", "A1")],
+            Actor::system()
+        )
+        .await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(
+        db.diners_since(t.id, 0).await.unwrap().len(),
+        2,
+        "all or nothing"
+    );
+    assert_eq!(db.diners_since(t.id, v1).await.unwrap().len(), 0);
+    db.update_diner(rows[1].id, fields("乙二", "A2"), Actor::system())
+        .await
+        .unwrap();
+    let changed = db.diners_since(t.id, v1).await.unwrap();
+    assert_eq!(
+        changed.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        vec!["乙二"]
+    );
+    assert_eq!(
+        db.diners_by_ids(t.id, vec![rows[0].id, 999])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        db.diners_by_ids(t.id + 1, vec![rows[0].id])
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // Policies: one per site and date, replaced in place.
+    db.upsert_policy(site.id, "2026-01-01", "{\"v\":1}", audit("policy"))
+        .await
+        .unwrap();
+    let (_, p1) = db.versions().await.unwrap();
+    db.upsert_policy(site.id, "2026-01-01", "{\"v\":2}", audit("policy"))
+        .await
+        .unwrap();
+    let policies = db.policies_since(site.id, 0).await.unwrap();
+    assert_eq!(policies.len(), 1);
+    assert_eq!(policies[0].body, "{\"v\":2}");
+    assert_eq!(db.policies_since(site.id, p1).await.unwrap().len(), 1);
+
+    // Sales: stored once; same id and content is a duplicate, other content
+    // a conflict; the second subsidised meal gets the repeat verdict.
+    let d0 = rows[0].id;
+    let a = sale(
+        "00000000-0000-0000-0000-00000000000a",
+        site.id,
+        terminal.id,
+        cashier.id,
+        d0,
+        600,
+    );
+    let b = sale(
+        "00000000-0000-0000-0000-00000000000b",
+        site.id,
+        terminal.id,
+        cashier.id,
+        d0,
+        600,
+    );
+    let out = db
+        .insert_sales(vec![b.clone(), a.clone(), a.clone()], 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![Outcome::Stored, Outcome::Stored, Outcome::Duplicate]
+    );
+    let mut a2 = a.clone();
+    a2.total_paid = 700;
+    a2.body = "{\"other\":1}".into();
+    a2.content_hash = backend::auth::sha256_hex(&a2.body);
+    assert_eq!(
+        db.insert_sales(vec![a2], 6).await.unwrap(),
+        vec![Outcome::Conflict]
+    );
+    assert_eq!(db.sales_totals().await.unwrap(), (2, 1200));
+    let lines_a = db.sale_lines(&a.id).await.unwrap();
+    let lines_b = db.sale_lines(&b.id).await.unwrap();
+    // a sorts first, so it was stored first and is the subsidised one.
+    assert_eq!(
+        (lines_a[0].expected_paid, lines_a[0].verdict.as_str()),
+        (Some(600), "agrees")
+    );
+    assert_eq!(
+        (lines_b[0].expected_paid, lines_b[0].verdict.as_str()),
+        (Some(1200), "differs")
+    );
+    assert_eq!(
+        db.sale(&a.id).await.unwrap().map(|s| s.received_at),
+        Some(5)
+    );
+    assert_eq!(
+        db.sales_for_site(site.id, "2026-03-01", "2026-03-31")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Voids: of known sales only, once per sale.
+    let void = |id: &str, sale_id: &str| VoidToStore {
+        id: id.into(),
+        sale_id: sale_id.into(),
+        site_id: site.id,
+        terminal_id: terminal.id,
+        voided_by: cashier.id,
+        voided_at: 1_700_000_100_000,
+        reason: "错".into(),
+        content_hash: format!("h-{id}"),
+        body: "{}".into(),
+        actor_name: "c".into(),
+        township_id: t.id,
+    };
+    let out = db
+        .insert_voids(
+            vec![
+                void("v1", &b.id),
+                void("v1", &b.id),
+                void("v2", &b.id),
+                void("v3", "no-such-sale"),
+            ],
+            7,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out[0], Outcome::Stored);
+    assert_eq!(out[1], Outcome::Duplicate);
+    assert!(matches!(out[2], Outcome::Rejected(_)));
+    assert!(matches!(out[3], Outcome::Rejected(_)));
+    assert_eq!(
+        db.sale(&b.id)
+            .await
+            .unwrap()
+            .and_then(|s| s.void_id)
+            .as_deref(),
+        Some("v1")
+    );
+
+    // Shifts: expected cash is the float plus the cash of unvoided sales.
+    let shift = ShiftRow {
+        id: "shift-1".into(),
+        site_id: site.id,
+        terminal_id: terminal.id,
+        cashier_id: cashier.id,
+        opened_at: 1_699_999_000_000,
+        opening_float: 5000,
+        closed_at: None,
+        counted_cash: None,
+        expected_cash: None,
+    };
+    assert_eq!(db.open_shift(shift.clone()).await.unwrap(), Outcome::Stored);
+    assert_eq!(
+        db.open_shift(shift.clone()).await.unwrap(),
+        Outcome::Duplicate
+    );
+    let mut other = shift.clone();
+    other.opening_float = 1;
+    assert_eq!(db.open_shift(other).await.unwrap(), Outcome::Conflict);
+    match db
+        .close_shift("shift-1", terminal.id, 1_700_000_500_000, 5600)
+        .await
+        .unwrap()
+    {
+        CloseOutcome::Closed(s) => assert_eq!(s.expected_cash, Some(5600)),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        db.close_shift("shift-1", terminal.id, 1_700_000_500_000, 5000)
+            .await
+            .unwrap(),
+        CloseOutcome::Conflict(_)
+    ));
+    assert!(matches!(
+        db.close_shift("shift-1", terminal.id + 1, 1, 1).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // The audit log has every change.
+    let log = db.audit_log(None, 1000).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "sale.void"));
+    assert!(log.iter().any(
+        |e| e.action == "diner.update" && e.before.as_deref().is_some_and(|b| b.contains("乙"))
+    ));
+
+    // Append-only, enforced by the database itself.
+    for sql in [
+        "UPDATE sales SET total_paid = 0",
+        "DELETE FROM sales",
+        "UPDATE sale_lines SET amount = 0",
+        "DELETE FROM sale_lines",
+        "UPDATE voids SET reason = 'x'",
+        "DELETE FROM voids",
+        "UPDATE audit_log SET actor = 'x'",
+        "DELETE FROM audit_log",
+    ] {
+        let err = db.execute_raw(sql.into()).await.expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(db.sales_totals().await.unwrap(), (2, 1200));
+}
+
+#[tokio::test]
+async fn conformance_sqlite() {
+    let (db, _dir) = store(Backend::Sqlite).await.expect("sqlite");
+    story(db).await;
+}
+
+#[tokio::test]
+async fn conformance_postgres() {
+    match store(Backend::Postgres).await {
+        Some((db, _)) => story(db).await,
+        None => eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it"),
+    }
+}
+
+#[tokio::test]
+async fn sqlite_is_in_wal_mode_with_full_sync() {
+    let (config, _dir) = fresh_config(Backend::Sqlite).expect("sqlite");
+    let Db::Sqlite(db) = Db::connect(&config.database_url(), None, 1).await.unwrap() else {
+        panic!("sqlite")
+    };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!((mode.as_str(), sync), ("wal", 2));
+}
