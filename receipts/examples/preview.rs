@@ -13,7 +13,7 @@ use canteen_core::{
     TerminalId, UserId,
 };
 use chrono::{NaiveDate, TimeZone, Utc};
-use receipts::{BitmapRenderer, FontSpec, Paper, Receipt, SaleContext, text};
+use receipts::{BitmapRenderer, FontSpec, Paper, Receipt, SaleContext, escpos, text};
 use uuid::Uuid;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,7 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => FontSpec::new(path),
         None => FontSpec::default(),
     };
+    let started = std::time::Instant::now();
     let renderer = BitmapRenderer::load(&font)?;
+    let loaded = started.elapsed();
 
     let wang = Diner {
         id: DinerId(1),
@@ -99,6 +101,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let layout = receipt.layout(paper);
         print!("{}", text::render(&layout));
         println!();
+        let started = std::time::Instant::now();
+        let bitmap = escpos::bitmap_mode(&layout, &renderer)?;
+        println!(
+            "{paper:?}: text mode {} bytes, bitmap mode {} bytes (drawn in {:?}; font loaded in {loaded:?})",
+            escpos::text_mode(&layout)?.len(),
+            bitmap.len(),
+            started.elapsed(),
+        );
         let path = out.join(name);
         std::fs::write(&path, renderer.preview_png(&layout)?)?;
         println!("wrote {}", path.display());

@@ -226,3 +226,42 @@ fn a_file_printer_appends_and_memory_keeps_everything() {
     boxed.send(&receipt_bytes()).unwrap();
     assert_eq!(memory.contents(), receipt_bytes());
 }
+
+#[test]
+fn a_printer_that_never_answers_the_connection_times_out() {
+    // A listener with a backlog of 0 takes one queued connection; the
+    // kernel drops the SYNs of the next ones, as an unplugged printer's
+    // address would.
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let mut queued = Vec::new();
+    let mut printer = NetworkPrinter::new(addr).with_timeout(TIMEOUT);
+    let mut outcome = None;
+    // Fill the queue; once it is full a connection attempt must time out.
+    for _ in 0..8 {
+        let started = Instant::now();
+        match std::net::TcpStream::connect_timeout(&addr, TIMEOUT) {
+            Ok(stream) => queued.push(stream),
+            Err(_) => {
+                assert!(started.elapsed() < BOUND);
+                outcome = Some(printer.send(b"x"));
+                break;
+            }
+        }
+    }
+    let err = outcome
+        .expect("the listen queue never filled")
+        .expect_err("no connection");
+    assert!(matches!(err, ReceiptError::Timeout { .. }), "{err:?}");
+    drop(socket);
+}
