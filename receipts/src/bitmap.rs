@@ -248,7 +248,7 @@ impl BitmapRenderer {
         for line in &layout.lines {
             match line {
                 Line::Text { text, style } => {
-                    self.draw_text(&mut raster, top, text, *style)?;
+                    self.draw_text(&mut raster, top, text, *style);
                     top += if style.double { LINE_DOUBLE } else { LINE };
                 }
                 Line::Rule => {
@@ -280,13 +280,7 @@ impl BitmapRenderer {
         self.render(layout)?.to_png()
     }
 
-    fn draw_text(
-        &self,
-        raster: &mut Raster,
-        top: u32,
-        text: &str,
-        style: Style,
-    ) -> Result<(), ReceiptError> {
+    fn draw_text(&self, raster: &mut Raster, top: u32, text: &str, style: Style) {
         let factor = if style.double { 2 } else { 1 };
         let bold_dots = if style.bold { factor } else { 0 };
         let mut col = 0u32;
@@ -305,7 +299,6 @@ impl BitmapRenderer {
             }
             col += w;
         }
-        Ok(())
     }
 
     /// The black dots of `c` in its cell, from the cache or drawn now.

@@ -3,6 +3,7 @@
 mod bitmap;
 mod decoder;
 mod fixtures;
+mod model;
 mod printers;
 mod snapshots;
 mod text_mode;
