@@ -93,3 +93,26 @@ fn a_missing_font_says_how_to_install_one() {
     let err = BitmapRenderer::load(&FontSpec::new("/nonexistent/font.ttc")).unwrap_err();
     assert!(err.to_string().contains("fonts-wqy-microhei"), "{err}");
 }
+
+#[test]
+fn the_drawn_qr_code_reads_back_as_the_sale_id() {
+    for paper in [Paper::Mm58, Paper::Mm80] {
+        let receipt = fixtures::receipt(&fixtures::typical_sale());
+        let raster = renderer().render(&receipt.layout(paper)).unwrap();
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(
+            raster.width() as usize,
+            raster.height() as usize,
+            |x, y| {
+                if raster.is_black(x as u32, y as u32) {
+                    0
+                } else {
+                    255
+                }
+            },
+        );
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "{paper:?}");
+        let (_, content) = grids[0].decode().unwrap();
+        assert_eq!(content, receipt.sale_id.to_string(), "{paper:?}");
+    }
+}
