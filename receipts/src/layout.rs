@@ -47,6 +47,20 @@ impl Paper {
     }
 }
 
+impl std::str::FromStr for Paper {
+    type Err = String;
+
+    /// Parses `58`, `58mm`, `80` or `80mm` (spaces and case ignored).
+    fn from_str(s: &str) -> Result<Paper, String> {
+        let t = s.trim().to_ascii_lowercase().replace(' ', "");
+        match t.strip_suffix("mm").unwrap_or(&t) {
+            "58" => Ok(Paper::Mm58),
+            "80" => Ok(Paper::Mm80),
+            _ => Err(format!("'{s}' is not a paper width: write 58mm or 80mm")),
+        }
+    }
+}
+
 /// How a line of text is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Style {
@@ -533,6 +547,13 @@ mod tests {
         check_wrap("thank you kindly", 10, &["thank you", "kindly"]);
         check_wrap("supercalifragilistic", 8, &["supercal", "ifragili", "stic"]);
         check_wrap("", 8, &[""]);
+    }
+
+    #[test]
+    fn parses_paper_widths() {
+        assert_eq!("58mm".parse(), Ok(Paper::Mm58));
+        assert_eq!(" 80 MM".parse(), Ok(Paper::Mm80));
+        assert!("76mm".parse::<Paper>().is_err());
     }
 
     #[test]

@@ -48,6 +48,33 @@ impl<P: PrinterOutput + ?Sized> PrinterOutput for Box<P> {
     }
 }
 
+/// Opens the printer a configuration line names:
+///
+/// - `192.168.1.50`, `192.168.1.50:9100` or `tcp://192.168.1.50:9100`: a
+///   [`NetworkPrinter`];
+/// - a path under `/dev/`, such as `/dev/usb/lp0`: a [`DevicePrinter`];
+/// - `file:/var/lib/canteen/receipts.bin`: a [`FilePrinter`];
+/// - `memory`: a [`MemoryPrinter`] (for demos).
+///
+/// `timeout` applies to network and device printers.
+pub fn from_config(text: &str, timeout: Duration) -> Result<Box<dyn PrinterOutput>, ReceiptError> {
+    let t = text.trim();
+    if t == "memory" {
+        return Ok(Box::new(MemoryPrinter::new()));
+    }
+    if let Some(path) = t.strip_prefix("file:") {
+        return Ok(Box::new(FilePrinter::new(path)));
+    }
+    if t.starts_with("/dev/") {
+        return Ok(Box::new(DevicePrinter::new(t).with_timeout(timeout)));
+    }
+    let addr = t.strip_prefix("tcp://").unwrap_or(t);
+    match NetworkPrinter::parse(addr) {
+        Ok(p) => Ok(Box::new(p.with_timeout(timeout))),
+        Err(_) => Err(ReceiptError::BadAddress(text.to_string())),
+    }
+}
+
 /// A printer on the network, raw TCP (port 9100).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkPrinter {
@@ -372,6 +399,18 @@ mod tests {
             NetworkPrinter::parse("printer.local"),
             Err(ReceiptError::BadAddress(_))
         ));
+    }
+
+    #[test]
+    fn opens_the_printer_a_config_names() {
+        let t = Duration::from_secs(2);
+        let describe = |text: &str| from_config(text, t).map(|p| p.describe());
+        assert_eq!(describe("192.168.1.50").unwrap(), "192.168.1.50:9100");
+        assert_eq!(describe("tcp://10.0.0.7:9101").unwrap(), "10.0.0.7:9101");
+        assert_eq!(describe("/dev/usb/lp0").unwrap(), "/dev/usb/lp0");
+        assert_eq!(describe("file:/tmp/r.bin").unwrap(), "/tmp/r.bin");
+        assert_eq!(describe("memory").unwrap(), "memory");
+        assert!(matches!(describe("lp0"), Err(ReceiptError::BadAddress(_))));
     }
 
     #[test]
