@@ -40,6 +40,8 @@ pub struct FirstAdmin {
     pub username: String,
     /// One-time password, shown once.
     pub password: Secret,
+    /// More to show once (the demo's other logins and terminal tokens).
+    pub notes: Vec<String>,
 }
 
 /// A service ready to run.
@@ -172,6 +174,7 @@ async fn make_first_admin(store: &Db) -> Result<FirstAdmin, AppError> {
     Ok(FirstAdmin {
         username: "admin".into(),
         password,
+        notes: Vec::new(),
     })
 }
 

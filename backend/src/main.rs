@@ -39,12 +39,15 @@ async fn main() -> ExitCode {
         }
     };
     if let Some(admin) = app.first_admin() {
-        println!("First start: made the administrator account.");
+        println!("First start: the administrator account is");
         println!("  username: {}", admin.username);
         println!(
             "  password: {}   (shown once; change it with POST /api/me/password)",
             admin.password.0
         );
+        for line in &admin.notes {
+            println!("{line}");
+        }
     }
     println!(
         "Happiness Canteen backend serving on http://127.0.0.1:{} ({}); API list at /api",

@@ -37,7 +37,7 @@ pub struct TestApp {
     pub client: Client,
     pub store: Db,
     pub admin_token: String,
-    _dir: Option<tempfile::TempDir>,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 /// A config for a fresh database of the given kind, or `None` when

@@ -107,3 +107,52 @@ async fn password_change_and_logout() {
     let res = app.get(&t, "/api/me").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn demo_seed_is_consistent() {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.demo = true)
+        .await
+        .expect("sqlite");
+    let t = &app.admin_token;
+    let townships = app.get_ok(t, "/api/townships").await;
+    let township = townships[0]["id"].as_i64().unwrap();
+    let diners = app
+        .get_ok(t, &format!("/api/townships/{township}/diners"))
+        .await;
+    assert_eq!(diners.as_array().unwrap().len(), 200);
+    let sites = app.get_ok(t, "/api/sites").await;
+    let canteen = sites
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == json!("canteen"))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let terminals = app
+        .get_ok(t, &format!("/api/sites/{canteen}/terminals"))
+        .await;
+    assert_eq!(terminals.as_array().unwrap().len(), 2);
+    let (count, _) = app.sales_count().await;
+    assert!(count > 3000, "a month of sales: {count}");
+    // The demo's terminal prices agree with the backend's verdict.
+    let today = crate::helpers::today();
+    let from = today - chrono::Duration::days(3);
+    let sales = app
+        .get_ok(
+            t,
+            &format!("/api/sites/{canteen}/sales?from={from}&to={today}"),
+        )
+        .await;
+    for s in sales.as_array().unwrap().iter().take(20) {
+        let detail = app
+            .get_ok(t, &format!("/api/sales/{}", s["id"].as_str().unwrap()))
+            .await;
+        for line in detail["lines"].as_array().unwrap() {
+            assert!(
+                line["verdict"] == json!("agrees") || line["verdict"] == json!("not_subsidised"),
+                "{line}"
+            );
+        }
+    }
+}
