@@ -1,1 +1,383 @@
-fn main() {}
+//! Ingest and latency figures (printed, not asserted).
+//!
+//! - Ingest: sales per second through the HTTP batch API, through the store
+//!   alone, and the same rows inserted straight into the database with
+//!   plain INSERTs; the API's share of the raw rate (target: 50% or more).
+//! - Latency: p50 and p99 of a single-sale post with 50 terminals posting
+//!   at once.
+//!
+//! SQLite always; PostgreSQL when CANTEEN_TEST_POSTGRES_URL is set.
+//! Run: `cargo bench -p backend --bench ingest` (BENCH_SALES to change the
+//! number of sales, default 20000).
+
+#[path = "../tests/api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backend::ingest::prepare_sales;
+use backend::store::{Db, SaleToStore, Store, Terminal};
+use canteen_core::{Sale, TerminalId};
+use helpers::{Backend, TestApp, World, batch, fresh_config, spawn_app_with, world};
+use serde_json::json;
+
+const BATCH: usize = 200;
+const POSTERS: usize = 4;
+const TERMINALS: usize = 50;
+const LATENCY_POSTS_PER_TERMINAL: usize = 40;
+
+/// `n` sales spread over the diners, the last 30 days and the three slots,
+/// one in four a walk-in.
+fn sales(w: &World, diners: &[i64], n: usize) -> Vec<Sale> {
+    let slots = [
+        canteen_core::Slot::Breakfast,
+        canteen_core::Slot::Lunch,
+        canteen_core::Slot::Dinner,
+    ];
+    (0..n)
+        .map(|i| {
+            let mut s = if i % 4 == 0 {
+                w.walk_in()
+            } else {
+                w.lunch(diners[i % diners.len()])
+            };
+            s.business_date -= chrono::Duration::days(((i / diners.len()) % 30) as i64);
+            s.slot = slots[(i / (diners.len() * 30)) % 3];
+            s
+        })
+        .collect()
+}
+
+/// 300 more diners, imported as a village ledger; returns every diner id.
+async fn more_diners(app: &TestApp, w: &World) -> Vec<i64> {
+    let mut csv = String::from("姓名,身份证号,村\n");
+    for i in 0..300u32 {
+        let birth = helpers::d(1930 + (i % 35) as i32, 1 + i % 12, 1 + i % 28);
+        csv.push_str(&format!(
+            "居民{i},{},大寨村\n",
+            helpers::resident_id(birth, 100 + i)
+        ));
+    }
+    let res = app
+        .client
+        .post(app.url(&format!("/api/townships/{}/diners/import", w.township_a)))
+        .bearer_auth(&w.admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("import");
+    assert!(res.status().is_success(), "import: {}", res.status());
+    let list = app
+        .get_ok(&w.admin, &format!("/api/townships/{}/diners", w.township_a))
+        .await;
+    list.as_array()
+        .expect("list")
+        .iter()
+        .map(|d| d["id"].as_i64().expect("id"))
+        .collect()
+}
+
+async fn api_rate(app: &Arc<TestApp>, w: &World, sales: Vec<Sale>) -> f64 {
+    let chunks: Vec<Vec<Sale>> = sales.chunks(BATCH).map(<[Sale]>::to_vec).collect();
+    let queue = Arc::new(tokio::sync::Mutex::new(chunks));
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..POSTERS {
+        let (app, queue, token) = (app.clone(), queue.clone(), w.terminal_token.clone());
+        tasks.spawn(async move {
+            loop {
+                let Some(chunk) = queue.lock().await.pop() else {
+                    break;
+                };
+                let res = app
+                    .post(&token, "/api/terminal/sales", &batch(&chunk))
+                    .await;
+                assert!(res.status().is_success(), "{}", res.status());
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    sales.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn prepared(store: &Db, w: &World, sales: &[Sale]) -> Vec<SaleToStore> {
+    let site = store
+        .site(w.site_a)
+        .await
+        .expect("site")
+        .expect("site exists");
+    let terminal = Terminal {
+        id: w.terminal_id,
+        site_id: w.site_a,
+        name: String::new(),
+        active: true,
+    };
+    let mut out = Vec::new();
+    for chunk in sales.chunks(BATCH) {
+        for p in prepare_sales(store, &terminal, &site, chunk, chrono::Utc::now())
+            .await
+            .expect("prepare")
+        {
+            out.push(p.expect("valid sale"));
+        }
+    }
+    out
+}
+
+async fn store_rate(store: &Db, rows: Vec<SaleToStore>) -> f64 {
+    let n = rows.len();
+    let start = Instant::now();
+    for chunk in rows.chunks(BATCH) {
+        store.insert_sales(chunk.to_vec(), 0).await.expect("insert");
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+macro_rules! raw_insert {
+    ($pool:expr, $rows:expr) => {{
+        let rows: &[SaleToStore] = $rows;
+        let start = Instant::now();
+        for chunk in rows.chunks(BATCH) {
+            let mut tx = $pool.begin().await.expect("begin");
+            for s in chunk {
+                sqlx::query(
+                    "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot, total_paid,
+                        subsidy_total, cash_taken, payment_method, content_hash, body, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(&s.id)
+                .bind(s.site_id)
+                .bind(s.terminal_id)
+                .bind(s.cashier_id)
+                .bind(s.sold_at)
+                .bind(&s.business_date)
+                .bind(&s.slot)
+                .bind(s.total_paid)
+                .bind(s.subsidy_total)
+                .bind(s.cash_taken)
+                .bind(&s.payment_method)
+                .bind(&s.content_hash)
+                .bind(&s.body)
+                .bind(0_i64)
+                .execute(&mut *tx)
+                .await
+                .expect("insert sale");
+                for (i, l) in s.lines.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, quantity, standard, amount, subsidy,
+                            verdict, business_date, slot)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&s.id)
+                    .bind(i as i64 + 1)
+                    .bind(&l.kind)
+                    .bind(l.diner_id)
+                    .bind(l.quantity)
+                    .bind(l.standard)
+                    .bind(l.amount)
+                    .bind(l.subsidy)
+                    .bind("raw")
+                    .bind(&s.business_date)
+                    .bind(&s.slot)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert line");
+                }
+            }
+            tx.commit().await.expect("commit");
+        }
+        rows.len() as f64 / start.elapsed().as_secs_f64()
+    }};
+}
+
+async fn raw_rate(kind: Backend, w: &World, source: &Db, rows: &[SaleToStore]) -> f64 {
+    // A fresh database with the same schema and the same parent rows.
+    let (config, _dir) = fresh_config(kind).expect("config");
+    let target = Db::connect(&config.database_url(), config.database_schema.as_deref(), 4)
+        .await
+        .expect("connect");
+    copy_parents(source, &target, w).await;
+    match &target {
+        Db::Sqlite(s) => raw_insert!(s.pool(), rows),
+        Db::Postgres(p) => raw_insert!(p.pool(), rows),
+    }
+}
+
+/// The rows sales refer to (site, terminal, cashier, diners), so the raw
+/// inserts meet the same foreign keys.
+async fn copy_parents(source: &Db, target: &Db, w: &World) {
+    use backend::store::{Actor, AuditEntry, NewSite, NewUser};
+    let audit = || AuditEntry {
+        actor: Actor::system(),
+        township_id: None,
+        action: "x".into(),
+        entity: "x".into(),
+        entity_id: String::new(),
+        before: None,
+        after: None,
+    };
+    let mut townships = 0;
+    while townships < w.township_a.max(w.township_b) {
+        townships = target
+            .insert_township(&format!("t{townships}"), audit())
+            .await
+            .expect("township")
+            .id;
+    }
+    let mut site = 0;
+    while site < w.site_a {
+        site = target
+            .insert_site(
+                NewSite {
+                    township_id: w.township_a,
+                    name: format!("s{site}"),
+                    kind: "canteen".into(),
+                    utc_offset_minutes: 480,
+                },
+                audit(),
+            )
+            .await
+            .expect("site")
+            .id;
+    }
+    let mut terminal = 0;
+    while terminal < w.terminal_id {
+        terminal = target
+            .insert_terminal(w.site_a, "t", &format!("h{terminal}"), audit())
+            .await
+            .expect("terminal")
+            .id;
+    }
+    let mut user = 0;
+    while user < w.cashier_id {
+        user = target
+            .insert_user(
+                NewUser {
+                    username: format!("u{user}"),
+                    display_name: "u".into(),
+                    role: "cashier".into(),
+                    township_id: Some(w.township_a),
+                    site_id: Some(w.site_a),
+                    password_hash: "x".into(),
+                },
+                audit(),
+            )
+            .await
+            .expect("user")
+            .id;
+    }
+    let diners = source.diners_since(w.township_a, 0).await.expect("diners");
+    let max = diners.iter().map(|d| d.id).max().unwrap_or(0);
+    let mut id = 0;
+    while id < max {
+        let fields = backend::store::DinerFields {
+            name: "d".into(),
+            resident_id: None,
+            birth_date: None,
+            village: None,
+            card_no: None,
+            inactive_since: None,
+            categories: "[]".into(),
+        };
+        id = target
+            .insert_diners(w.township_a, vec![fields], Actor::system())
+            .await
+            .expect("diner")[0]
+            .id;
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn latency(app: &Arc<TestApp>, w: &World, diners: &[i64]) -> (Duration, Duration, usize) {
+    let mut terminals = Vec::new();
+    for i in 0..TERMINALS {
+        let t = app
+            .post_ok(
+                &w.admin,
+                &format!("/api/sites/{}/terminals", w.site_a),
+                &json!({"name": format!("bench {i}")}),
+            )
+            .await;
+        terminals.push((
+            t["terminal"]["id"].as_i64().expect("id"),
+            t["token"].as_str().expect("token").to_string(),
+        ));
+    }
+    let start_gate = Arc::new(tokio::sync::Barrier::new(TERMINALS));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (id, token) in terminals {
+        let (app, gate) = (app.clone(), start_gate.clone());
+        let mut sales = sales(w, diners, LATENCY_POSTS_PER_TERMINAL);
+        for s in &mut sales {
+            s.terminal_id = TerminalId(id);
+        }
+        tasks.spawn(async move {
+            gate.wait().await;
+            let mut times = Vec::new();
+            for s in sales {
+                let t0 = Instant::now();
+                let res = app.post(&token, "/api/terminal/sales", &batch(&[s])).await;
+                assert!(res.status().is_success());
+                times.push(t0.elapsed());
+            }
+            times
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        all.extend(r.expect("task"));
+    }
+    all.sort();
+    (percentile(&all, 0.5), percentile(&all, 0.99), all.len())
+}
+
+async fn run(kind: Backend, n: usize) {
+    let Some(app) = spawn_app_with(kind, |c| c.log = "warn".into()).await else {
+        println!("{kind:?}: skipped (set CANTEEN_TEST_POSTGRES_URL)");
+        return;
+    };
+    let app = Arc::new(app);
+    let w = world(&app).await;
+    let diners = more_diners(&app, &w).await;
+    let api = api_rate(&app, &w, sales(&w, &diners, n)).await;
+    let rows = prepared(&app.store, &w, &sales(&w, &diners, n)).await;
+    let store = store_rate(&app.store, rows.clone()).await;
+    let raw = raw_rate(kind, &w, &app.store, &rows).await;
+    println!("{kind:?} ingest, {n} sales in batches of {BATCH}, {POSTERS} clients:");
+    println!("  HTTP batch API     {api:>9.0} sales/s");
+    println!("  store alone        {store:>9.0} sales/s");
+    println!("  raw INSERTs        {raw:>9.0} sales/s");
+    println!("  API / raw          {:>9.0} %", 100.0 * api / raw);
+    let (p50, p99, count) = latency(&app, &w, &diners).await;
+    println!("{kind:?} latency, single-sale posts, {TERMINALS} terminals at once ({count} posts):");
+    println!(
+        "  p50 {:.1} ms   p99 {:.1} ms",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` runs this too:
+    // keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let n: usize = std::env::var("BENCH_SALES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 400 } else { 20_000 });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        run(Backend::Sqlite, n).await;
+        run(Backend::Postgres, n).await;
+    });
+}

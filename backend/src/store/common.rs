@@ -120,17 +120,18 @@ macro_rules! impl_store {
                 let verdict = match (&line.first, line.diner_id) {
                     (Some(first), Some(diner)) if first.subsidy > 0 => {
                         let earlier = subsidised_here.contains(&diner) || {
-                            let n: i64 = sqlx::query_scalar(
-                                "SELECT COUNT(*) FROM sale_lines
+                            let found: Option<String> = sqlx::query_scalar(
+                                "SELECT sale_id FROM sale_lines
                                  WHERE diner_id = $1 AND business_date = $2 AND slot = $3
-                                   AND expected_subsidy > 0",
+                                   AND expected_subsidy > 0
+                                 LIMIT 1",
                             )
                             .bind(diner)
                             .bind(&sale.business_date)
                             .bind(&sale.slot)
-                            .fetch_one(&mut **tx)
+                            .fetch_optional(&mut **tx)
                             .await?;
-                            n > 0
+                            found.is_some()
                         };
                         if earlier { line.repeat.as_ref() } else { Some(first) }
                     }
