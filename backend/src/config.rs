@@ -12,7 +12,13 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 /// Happiness Canteen backend: the API for terminals and the office, on a
 /// SQLite file (default, no setup) or PostgreSQL.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "backend", version, about, long_about = None, args_override_self = true)]
+#[command(
+    name = "backend",
+    version,
+    about = "Happiness Canteen backend: the API for terminals and the office, on a SQLite file (the default, no setup) or PostgreSQL.",
+    long_about = None,
+    args_override_self = true
+)]
 pub struct Config {
     /// TOML file with any of these options as keys (e.g. `listen = "0.0.0.0:8080"`,
     /// `database_url = "postgres://..."`). Flags and environment variables win over it.

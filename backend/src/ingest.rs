@@ -19,6 +19,15 @@ use crate::store::{
 /// Most records in one batch.
 pub const MAX_BATCH: usize = 500;
 
+/// Most lines in one sale.
+pub const MAX_LINES: usize = 50;
+
+/// No sale is older than the programme.
+const EARLIEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => chrono::NaiveDate::MIN,
+};
+
 /// What the terminal's site knows for a batch: its cashiers, diners and
 /// price policies.
 struct Context {
@@ -94,7 +103,31 @@ fn check_sale(
         ));
     }
     sale.validate().map_err(|e| e.to_string())?;
+    if sale.lines.len() > MAX_LINES {
+        return Err(format!("a sale has at most {MAX_LINES} lines"));
+    }
+    for (i, line) in sale.lines.iter().enumerate() {
+        if let SaleLine::Extra { name, .. } = line
+            && name.chars().count() > 100
+        {
+            return Err(format!(
+                "line {}: an item name has at most 100 characters",
+                i + 1
+            ));
+        }
+    }
+    if let Payment::Qr { reference: Some(r) } = &sale.payment
+        && r.chars().count() > 200
+    {
+        return Err("a payment reference has at most 200 characters".into());
+    }
     let today = local_date(now, site.utc_offset_minutes);
+    if sale.business_date < EARLIEST_DATE {
+        return Err(format!(
+            "the business date {} is before {EARLIEST_DATE}: check the terminal's clock",
+            sale.business_date
+        ));
+    }
     if sale.business_date > today + chrono::Duration::days(1) {
         return Err(format!(
             "the business date {} is more than a day after today ({today}): check the terminal's clock",

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
             "/api/sites/{id}/terminals",
             get(list_terminals).post(create_terminal),
         )
+        .route("/api/terminals/{id}", patch(update_terminal))
         .route("/api/users", get(list_users).post(create_user))
         .route("/api/users/{id}", patch(update_user))
         .route("/api/audit", get(list_audit))
@@ -250,6 +251,60 @@ async fn create_terminal(
             token: token.0,
         }),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateTerminal {
+    /// False retires the terminal: its token stops working.
+    #[serde(default)]
+    active: Option<bool>,
+    /// True replaces the token (returned once); the old one stops working.
+    #[serde(default)]
+    new_token: bool,
+}
+
+#[derive(Serialize)]
+struct TerminalUpdated {
+    terminal: Terminal,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+}
+
+async fn update_terminal(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Json(req): Json<UpdateTerminal>,
+) -> Result<Json<TerminalUpdated>, ApiError> {
+    require(&person, &[Role::Admin])?;
+    let terminal = state
+        .store
+        .terminal(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("terminal"))?;
+    let site = site_in_scope(&state, &person, terminal.site_id)
+        .await
+        .map_err(|_| ApiError::not_found("terminal"))?;
+    let token = req.new_token.then(|| auth::new_token(TERMINAL_PREFIX));
+    let terminal = state
+        .store
+        .update_terminal(
+            terminal.id,
+            req.active,
+            token.as_ref().map(|t| auth::token_hash(&t.0)),
+            audit(
+                &person,
+                Some(site.township_id),
+                "terminal.update",
+                "terminal",
+            ),
+        )
+        .await?;
+    Ok(Json(TerminalUpdated {
+        terminal,
+        token: token.map(|t| t.0),
+    }))
 }
 
 async fn list_users(

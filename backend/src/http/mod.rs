@@ -56,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            config.max_body_bytes,
+            refuse_oversized,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.request_timeout_secs),
@@ -66,6 +70,35 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal("panic".into()).into_response()
         }))
         .layer(middleware::from_fn(json_errors))
+}
+
+/// Bodies declared larger than this are not read at all before the 413.
+const DRAIN_LIMIT: u64 = 32 * 1024 * 1024;
+
+/// Answers 413 to a body declared larger than the limit, after reading and
+/// dropping it (up to [`DRAIN_LIMIT`], for at most 10 s): a socket closed
+/// with unread data resets the connection, and the client would never see
+/// the answer.
+async fn refuse_oversized(
+    axum::extract::State(max): axum::extract::State<usize>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use http_body_util::BodyExt;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(len) = declared.filter(|&l| l > max as u64) else {
+        return next.run(req).await;
+    };
+    if len <= DRAIN_LIMIT {
+        let mut body = req.into_body();
+        let drain = async { while let Some(Ok(_)) = body.frame().await {} };
+        let _ = tokio::time::timeout(Duration::from_secs(10), drain).await;
+    }
+    ApiError::TooLarge.into_response()
 }
 
 /// Gives error answers made outside our handlers (timeouts, body limit,

@@ -432,6 +432,11 @@ async fn close_shift(
         })?;
     let shift = match outcome {
         CloseOutcome::Closed(s) => s,
+        CloseOutcome::BeforeOpening(_) => {
+            return Err(ApiError::invalid(
+                "the shift cannot close before it opened: check the terminal's clock",
+            ));
+        }
         CloseOutcome::Conflict(_) => {
             return Err(ApiError::Invalid(
                 "conflict",
@@ -439,9 +444,6 @@ async fn close_shift(
             ));
         }
     };
-    if shift.closed_at.is_some_and(|c| c < shift.opened_at) {
-        tracing::warn!(shift = %shift.id, "shift closed before it opened (terminal clock?)");
-    }
     Ok(Json(ShiftClosed {
         id: shift.id,
         opened_at: shift.opened_at,

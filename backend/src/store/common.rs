@@ -474,6 +474,49 @@ macro_rules! impl_store {
                 Ok(t)
             }
 
+            async fn terminal(&self, id: i64) -> StoreResult<Option<Terminal>> {
+                Ok(sqlx::query_as("SELECT id, site_id, name, active FROM terminals WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn update_terminal(
+                &self,
+                id: i64,
+                active: Option<bool>,
+                token_hash: Option<String>,
+                audit: AuditEntry,
+            ) -> StoreResult<Terminal> {
+                let mut tx = $begin_write(&self.pool).await?;
+                let before: Option<Terminal> =
+                    sqlx::query_as("SELECT id, site_id, name, active FROM terminals WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(before) = before else { return Err(StoreError::NotFound) };
+                let after: Terminal = sqlx::query_as(
+                    "UPDATE terminals SET active = COALESCE($2, active), token_hash = COALESCE($3, token_hash)
+                     WHERE id = $1 RETURNING id, site_id, name, active",
+                )
+                .bind(id)
+                .bind(active)
+                .bind(&token_hash)
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut audit = audit;
+                audit.entity_id = id.to_string();
+                audit.before = serde_json::to_string(&before).ok();
+                let mut after_json = serde_json::to_value(&after).unwrap_or_default();
+                if token_hash.is_some() {
+                    after_json["token"] = serde_json::Value::from("replaced");
+                }
+                audit.after = Some(after_json.to_string());
+                write_audit(&mut tx, &audit).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
             async fn terminals(&self, site_id: i64) -> StoreResult<Vec<Terminal>> {
                 Ok(sqlx::query_as("SELECT id, site_id, name, active FROM terminals WHERE site_id = $1 ORDER BY id")
                     .bind(site_id)
@@ -775,6 +818,9 @@ macro_rules! impl_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(shift) = stored else { return Err(StoreError::NotFound) };
+                if closed_at < shift.opened_at {
+                    return Ok(CloseOutcome::BeforeOpening(shift));
+                }
                 if shift.closed_at.is_some() {
                     let same = shift.closed_at == Some(closed_at) && shift.counted_cash == Some(counted_cash);
                     return Ok(if same { CloseOutcome::Closed(shift) } else { CloseOutcome::Conflict(shift) });

@@ -478,6 +478,8 @@ pub struct ShiftRow {
 /// Result of closing a shift.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseOutcome {
+    /// The closing time is before the opening time.
+    BeforeOpening(ShiftRow),
     /// Closed now, or closed before with the same count.
     Closed(ShiftRow),
     /// Closed before with a different count.
@@ -560,6 +562,16 @@ pub trait Store: Send + Sync + 'static {
         site_id: i64,
         name: &str,
         token_hash: &str,
+        audit: AuditEntry,
+    ) -> impl Future<Output = StoreResult<Terminal>> + Send;
+    /// One terminal.
+    fn terminal(&self, id: i64) -> impl Future<Output = StoreResult<Option<Terminal>>> + Send;
+    /// Retires or re-activates a terminal, or gives it a new token hash.
+    fn update_terminal(
+        &self,
+        id: i64,
+        active: Option<bool>,
+        token_hash: Option<String>,
         audit: AuditEntry,
     ) -> impl Future<Output = StoreResult<Terminal>> + Send;
     /// Terminals of a site.
@@ -705,6 +717,8 @@ delegate! {
     fn session_user(&self, token_hash: &str, now: i64) -> Option<User>;
     fn delete_session(&self, token_hash: &str) -> ();
     fn insert_terminal(&self, site_id: i64, name: &str, token_hash: &str, audit: AuditEntry) -> Terminal;
+    fn terminal(&self, id: i64) -> Option<Terminal>;
+    fn update_terminal(&self, id: i64, active: Option<bool>, token_hash: Option<String>, audit: AuditEntry) -> Terminal;
     fn terminals(&self, site_id: i64) -> Vec<Terminal>;
     fn terminal_by_token(&self, token_hash: &str) -> Option<Terminal>;
     fn insert_diners(&self, township_id: i64, diners: Vec<DinerFields>, actor: Actor) -> Vec<DinerRow>;

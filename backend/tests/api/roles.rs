@@ -92,6 +92,12 @@ async fn role_endpoint_matrix(app: TestApp) {
             Some(json!({"name": "二号机"})),
             ADMINS,
         ),
+        (
+            Method::PATCH,
+            format!("/api/terminals/{}", w.terminal_b_id),
+            Some(json!({"active": true})),
+            &[County],
+        ),
         (Method::GET, "/api/users".into(), None, ADMINS),
         (
             Method::POST,
@@ -179,8 +185,10 @@ async fn role_endpoint_matrix(app: TestApp) {
     // Pairs refused by scope rather than role (404): the volunteer is at the
     // commune, the cashier at the canteen.
     let hidden = |c: Caller, path: &str| {
-        (c == Volunteer
-            && (path == format!("/api/sites/{s}") || path.starts_with(&format!("/api/sites/{s}/"))))
+        (c == Admin && path.starts_with("/api/terminals/"))
+            || (c == Volunteer
+                && (path == format!("/api/sites/{s}")
+                    || path.starts_with(&format!("/api/sites/{s}/"))))
             || (c == Cashier && path.starts_with(&format!("/api/sites/{s2}/")))
     };
     let mut checked = 0;

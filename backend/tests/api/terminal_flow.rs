@@ -181,6 +181,23 @@ async fn whole_flow(app: TestApp) {
         "closing twice with the same count is acknowledged"
     );
 
+    let early =
+        json!({"closed_at": opened_at - chrono::Duration::minutes(1), "counted_cash": "1.00"});
+    let other_shift = uuid::Uuid::new_v4();
+    app.post_ok(t, "/api/terminal/shifts", &json!({"id": other_shift, "cashier_id": w.cashier_id, "opened_at": opened_at, "opening_float": "0.00"})).await;
+    let res = app
+        .post(
+            t,
+            &format!("/api/terminal/shifts/{other_shift}/close"),
+            &early,
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "closing before opening"
+    );
+
     // The office sees the sales, the void, and the audit log.
     let today = crate::helpers::today();
     let sales = app
@@ -222,5 +239,49 @@ async fn whole_flow(app: TestApp) {
     assert!(
         !update["before"].as_str().unwrap().contains("19300301"),
         "ID numbers are masked in the log"
+    );
+
+    // A new token replaces the old one; a retired terminal is shut out.
+    let rotated = app
+        .client
+        .patch(app.url(&format!("/api/terminals/{}", w.terminal_id)))
+        .bearer_auth(&w.admin)
+        .json(&json!({"new_token": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new_token = rotated["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get(t, "/api/terminal/setup").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.get_ok(&new_token, "/api/terminal/setup").await;
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/terminals/{}", w.terminal_id)))
+        .bearer_auth(&w.admin_b)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "another township's admin cannot retire it"
+    );
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/terminals/{}", w.terminal_id)))
+        .bearer_auth(&w.admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(&new_token, "/api/terminal/setup").await.status(),
+        StatusCode::UNAUTHORIZED
     );
 }
