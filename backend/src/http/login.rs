@@ -58,13 +58,15 @@ async fn login(
         let hash = creds
             .as_ref()
             .filter(|c| c.active)
-            .map(|c| c.password_hash.clone())
-            .unwrap_or_else(|| auth::dummy_hash().to_string());
+            .map(|c| c.password_hash.clone());
         let pw = password.clone();
         // argon2 takes tens of milliseconds of CPU: keep it off the runtime.
-        let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
-            .await
-            .unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || {
+            let hash = hash.unwrap_or_else(|| auth::dummy_hash().to_string());
+            auth::verify_password(&pw, &hash)
+        })
+        .await
+        .unwrap_or(false);
         (
             ok && creds.as_ref().is_some_and(|c| c.active),
             creds.map(|c| c.id),
