@@ -39,7 +39,7 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $begin_write:path) => {
+    ($store:ty, $db:ty, $begin_write:path, $lock_diners:path) => {
         use $crate::store::common::{diner_audit_json, now_ms, user_audit_json};
         use $crate::store::*;
 
@@ -712,13 +712,39 @@ macro_rules! impl_store {
                 // Lock rows in one order (by id) so two batches never deadlock.
                 let mut order: Vec<usize> = (0..sales.len()).collect();
                 order.sort_by(|&a, &b| sales[a].id.cmp(&sales[b].id));
-                let mut outcomes = vec![Outcome::Duplicate; sales.len()];
-                let mut tx = $begin_write(&self.pool).await?;
-                for i in order {
-                    outcomes[i] = insert_one_sale(&mut tx, &sales[i], received_at).await?;
+                // The diners whose subsidised meals are decided here, locked
+                // first and in order, so concurrent batches agree on which
+                // meal of a slot and day is the first.
+                let mut diners: Vec<i64> = sales
+                    .iter()
+                    .flat_map(|s| s.lines.iter())
+                    .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > 0))
+                    .filter_map(|l| l.diner_id)
+                    .collect();
+                diners.sort_unstable();
+                diners.dedup();
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let result: StoreResult<Vec<Outcome>> = async {
+                        let mut outcomes = vec![Outcome::Duplicate; sales.len()];
+                        let mut tx = $begin_write(&self.pool).await?;
+                        $lock_diners(&mut tx, &diners).await?;
+                        for &i in &order {
+                            outcomes[i] = insert_one_sale(&mut tx, &sales[i], received_at).await?;
+                        }
+                        tx.commit().await?;
+                        Ok(outcomes)
+                    }
+                    .await;
+                    match result {
+                        Err(StoreError::Database(e)) if attempt < 4 && $crate::store::retryable(&e) => {
+                            tracing::warn!(error = %e, attempt, "retrying a batch of sales");
+                            tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                        }
+                        other => return other,
+                    }
                 }
-                tx.commit().await?;
-                Ok(outcomes)
             }
 
             async fn insert_voids(&self, voids: Vec<VoidToStore>, received_at: i64) -> StoreResult<Vec<Outcome>> {

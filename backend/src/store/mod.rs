@@ -781,3 +781,15 @@ pub(crate) fn unique_or(err: sqlx::Error, what: &str) -> StoreError {
         _ => StoreError::Database(err),
     }
 }
+
+/// True for failures that succeed when tried again: a deadlock or
+/// serialization failure on PostgreSQL, a busy database on SQLite.
+pub(crate) fn retryable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("40P01") | Some("40001") | Some("5") | Some("517") | Some("261")
+        ),
+        _ => false,
+    }
+}

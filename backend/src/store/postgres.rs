@@ -18,6 +18,24 @@ async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sq
     pool.begin().await
 }
 
+/// Transaction-scoped advisory locks on the diners, taken in ascending
+/// order so two transactions never wait on each other in a circle.
+async fn lock_diners(
+    tx: &mut Transaction<'static, Postgres>,
+    diners: &[i64],
+) -> Result<(), sqlx::Error> {
+    if diners.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(d) FROM (SELECT unnest($1::bigint[]) AS d ORDER BY d) AS ordered",
+    )
+    .bind(diners)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// True for a schema name that needs no quoting.
 fn plain_identifier(name: &str) -> bool {
     !name.is_empty()
@@ -76,4 +94,4 @@ impl PgStore {
     }
 }
 
-super::common::impl_store!(PgStore, Postgres, begin_write);
+super::common::impl_store!(PgStore, Postgres, begin_write, lock_diners);

@@ -20,6 +20,14 @@ async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, 
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// SQLite has one writer at a time: nothing more to lock.
+async fn lock_diners(
+    _tx: &mut Transaction<'static, Sqlite>,
+    _diners: &[i64],
+) -> Result<(), sqlx::Error> {
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) and migrates the database at `url`
     /// (`sqlite:path` or a plain path).
@@ -57,4 +65,4 @@ impl SqliteStore {
     }
 }
 
-super::common::impl_store!(SqliteStore, Sqlite, begin_write);
+super::common::impl_store!(SqliteStore, Sqlite, begin_write, lock_diners);

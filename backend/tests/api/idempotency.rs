@@ -95,3 +95,38 @@ async fn same_id_other_content_is_refused(app: TestApp) {
         .await;
     assert_eq!(body["results"][0]["status"], json!("duplicate"));
 }
+
+crate::on_both!(
+    one_first_meal_under_concurrency,
+    super::one_first_meal_under_concurrency
+);
+
+/// 16 terminals sell the same diner's lunch at once: the backend's verdict
+/// subsidises exactly one of them.
+async fn one_first_meal_under_concurrency(app: TestApp) {
+    let w = world(&app).await;
+    let app = Arc::new(app);
+    let sales: Vec<_> = (0..16).map(|_| w.lunch(w.diner_76)).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in &sales {
+        let (app, token, body) = (
+            app.clone(),
+            w.terminal_token.clone(),
+            batch(std::slice::from_ref(s)),
+        );
+        tasks.spawn(async move { app.post_ok(&token, "/api/terminal/sales", &body).await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.expect("task");
+    }
+    let mut subsidised = 0;
+    for s in &sales {
+        let detail = app
+            .get_ok(&w.finance, &format!("/api/sales/{}", s.id))
+            .await;
+        if detail["lines"][0]["expected_subsidy"] != json!(0) {
+            subsidised += 1;
+        }
+    }
+    assert_eq!(subsidised, 1);
+}
