@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use canteen_core::{
-    Customer, Diner, Payment, PolicyBook, Quote, Sale, SaleLine, SiteId, Void, quote,
+    Customer, Diner, Money, Payment, PolicyBook, Quote, Sale, SaleLine, SiteId, Void, quote,
 };
 use chrono::{DateTime, Utc};
 
@@ -18,6 +18,21 @@ use crate::store::{
 
 /// Most records in one batch.
 pub const MAX_BATCH: usize = 500;
+
+/// Largest amount of money on any sale, line or shift: ¥100,000. Far above
+/// any canteen sale, far below where sums could overflow.
+pub const MAX_AMOUNT_FEN: i64 = 10_000_000;
+
+/// Checks that an amount is within [`MAX_AMOUNT_FEN`].
+pub fn check_amount(what: &str, m: Money) -> Result<(), String> {
+    if m.fen().abs() > MAX_AMOUNT_FEN {
+        return Err(format!(
+            "{what} {m} is beyond any canteen sale (at most {})",
+            Money::from_fen(MAX_AMOUNT_FEN)
+        ));
+    }
+    Ok(())
+}
 
 /// Most lines in one sale.
 pub const MAX_LINES: usize = 50;
@@ -103,6 +118,28 @@ fn check_sale(
         ));
     }
     sale.validate().map_err(|e| e.to_string())?;
+    for (i, line) in sale.lines.iter().enumerate() {
+        let amounts: Vec<Money> = match line {
+            SaleLine::DinerMeal {
+                standard,
+                paid,
+                subsidy,
+                ..
+            } => vec![*standard, *paid, *subsidy],
+            SaleLine::WalkInMeal { price } => vec![*price],
+            SaleLine::Extra { unit_price, .. } => vec![
+                *unit_price,
+                line.amount().unwrap_or(Money::from_fen(i64::MAX)),
+            ],
+        };
+        for m in amounts {
+            check_amount(&format!("line {}: the amount", i + 1), m)?;
+        }
+    }
+    if let Payment::Cash { tendered, change } = sale.payment {
+        check_amount("the cash tendered", tendered)?;
+        check_amount("the change", change)?;
+    }
     if sale.lines.len() > MAX_LINES {
         return Err(format!("a sale has at most {MAX_LINES} lines"));
     }

@@ -343,6 +343,8 @@ async fn open_shift(
     if req.opening_float.is_negative() {
         return Err(ApiError::invalid("the opening float cannot be negative"));
     }
+    crate::ingest::check_amount("the opening float", req.opening_float)
+        .map_err(ApiError::invalid)?;
     let cashier = state.store.user(req.cashier_id).await?;
     if !cashier.is_some_and(|u| {
         u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(caller.site.id)
@@ -417,6 +419,7 @@ async fn close_shift(
     if req.counted_cash.is_negative() {
         return Err(ApiError::invalid("the counted cash cannot be negative"));
     }
+    crate::ingest::check_amount("the counted cash", req.counted_cash).map_err(ApiError::invalid)?;
     let outcome = state
         .store
         .close_shift(
@@ -452,7 +455,7 @@ async fn close_shift(
         expected_cash: shift.expected_cash.map(Money::from_fen),
         counted_cash: shift.counted_cash.map(Money::from_fen),
         difference: match (shift.counted_cash, shift.expected_cash) {
-            (Some(c), Some(e)) => Some(Money::from_fen(c - e)),
+            (Some(c), Some(e)) => Some(Money::from_fen(c.saturating_sub(e))),
             _ => None,
         },
     }))
