@@ -143,6 +143,65 @@ impl Application {
     }
 }
 
+/// Gives administrator `username` a new one-time password, making a county
+/// administrator of that name when there is none; active again either way.
+pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, AppError> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| AppError::DataDir(config.data_dir.display().to_string(), e))?;
+    }
+    let store = Db::connect(&config.database_url(), config.database_schema.as_deref(), 1).await?;
+    let password = auth::new_password();
+    let pw = password.0.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|e| AppError::Other(e.to_string()))?
+        .map_err(|e| AppError::Other(e.to_string()))?;
+    let audit = |action: &str| AuditEntry {
+        actor: Actor::system(),
+        township_id: None,
+        action: action.into(),
+        entity: "user".into(),
+        entity_id: String::new(),
+        before: None,
+        after: None,
+    };
+    match store.credentials(username).await? {
+        Some(creds) => {
+            let user = store.user(creds.id).await?.ok_or(StoreError::NotFound)?;
+            if user.role != "admin" {
+                return Err(AppError::Other(format!(
+                    "{username} is a {}, not an administrator",
+                    user.role
+                )));
+            }
+            store
+                .update_user_login(creds.id, Some(hash), Some(true), audit("user.reset_admin"))
+                .await?;
+        }
+        None => {
+            store
+                .insert_user(
+                    NewUser {
+                        username: username.into(),
+                        display_name: "County administrator".into(),
+                        role: "admin".into(),
+                        township_id: None,
+                        site_id: None,
+                        password_hash: hash,
+                    },
+                    audit("user.create"),
+                )
+                .await?;
+        }
+    }
+    Ok(FirstAdmin {
+        username: username.into(),
+        password,
+        notes: Vec::new(),
+    })
+}
+
 async fn make_first_admin(store: &Db) -> Result<FirstAdmin, AppError> {
     let password = auth::new_password();
     let pw = password.0.clone();

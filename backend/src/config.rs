@@ -82,6 +82,12 @@ pub struct Config {
     #[arg(long, env = "CANTEEN_LOG", default_value = "info")]
     pub log: String,
 
+    /// Give the administrator USERNAME a new one-time password (making a
+    /// county administrator of that name if there is none), print it, and
+    /// exit: the way back in when the first password is lost.
+    #[arg(long, value_name = "USERNAME")]
+    pub reset_admin: Option<String>,
+
     /// Seed a demo site on an empty database: a township, its canteen and a
     /// village commune, a price policy, 200 diners, two terminals, users and a
     /// month of sales. Prints the logins.

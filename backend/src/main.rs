@@ -22,6 +22,21 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    if let Some(username) = config.reset_admin.clone() {
+        return match backend::app::reset_admin(&config, &username).await {
+            Ok(admin) => {
+                println!(
+                    "New one-time password for {}: {}",
+                    admin.username, admin.password.0
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let database = config.database_url.clone().map_or_else(
         || {
             format!(

@@ -318,3 +318,33 @@ async fn sigterm_finishes_requests_in_flight() {
         "every acknowledged batch is stored, nothing more"
     );
 }
+
+/// `--reset-admin` gives a lost administrator a new password and exits.
+#[tokio::test]
+async fn reset_admin_prints_a_working_password() {
+    let (config, _dir) = fresh_config(Backend::Sqlite).expect("sqlite");
+    let url = config.database_url();
+    let out = Command::new(env!("CARGO_BIN_EXE_backend"))
+        .args(["--database-url", &url, "--reset-admin", "admin"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let password = text
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("password")
+        .to_string();
+    let mut server = start(&[
+        "--listen".to_string(),
+        "127.0.0.1:0".into(),
+        "--database-url".into(),
+        url,
+    ]);
+    assert!(server.admin_password.is_none(), "the admin exists already");
+    let client = Client::new();
+    login(&client, &server.base, "admin", &password).await;
+    server.child.kill().ok();
+    server.child.wait().ok();
+}

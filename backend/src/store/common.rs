@@ -709,9 +709,13 @@ macro_rules! impl_store {
             }
 
             async fn insert_sales(&self, sales: Vec<SaleToStore>, received_at: i64) -> StoreResult<Vec<Outcome>> {
-                // Lock rows in one order (by id) so two batches never deadlock.
+                // Store in the order the meals were sold (then by id), so the
+                // backend's verdict on a diner's first subsidised meal of a
+                // slot does not depend on how the terminal ordered its batch.
+                // The diners are locked first, in order, so batches cannot
+                // deadlock on them.
                 let mut order: Vec<usize> = (0..sales.len()).collect();
-                order.sort_by(|&a, &b| sales[a].id.cmp(&sales[b].id));
+                order.sort_by(|&a, &b| (sales[a].sold_at, &sales[a].id).cmp(&(sales[b].sold_at, &sales[b].id)));
                 // The diners whose subsidised meals are decided here, locked
                 // first and in order, so concurrent batches agree on which
                 // meal of a slot and day is the first.
