@@ -41,6 +41,27 @@ async fn whole_flow(app: TestApp) {
     let policies = app.get_ok(t, "/api/terminal/policies").await;
     assert_eq!(policies["policies"].as_array().unwrap().len(), 1);
     assert_eq!(policies["policies"][0]["standard"]["lunch"], json!("12.00"));
+    let policy_version = policies["version"].as_i64().unwrap();
+    let none = app
+        .get_ok(t, &format!("/api/terminal/policies?since={policy_version}"))
+        .await;
+    assert_eq!(none["policies"], json!([]));
+    let mut next = crate::helpers::policy(w.site_a);
+    next["effective_from"] =
+        json!((crate::helpers::today() + chrono::Duration::days(30)).to_string());
+    next["standard"]["lunch"] = json!("13.00");
+    next["categories"][0]["prices"]["lunch"] = json!("2.00");
+    app.post_ok(
+        &w.admin,
+        &format!("/api/sites/{}/policies", w.site_a),
+        &next,
+    )
+    .await;
+    let changed = app
+        .get_ok(t, &format!("/api/terminal/policies?since={policy_version}"))
+        .await;
+    assert_eq!(changed["policies"].as_array().unwrap().len(), 1);
+    assert_eq!(changed["policies"][0]["standard"]["lunch"], json!("13.00"));
 
     // Two sales: a subsidised lunch paid in cash, a walk-in paid by QR.
     let lunch = w.lunch(w.diner_76);
