@@ -263,6 +263,40 @@ async fn story(db: Db) {
         2
     );
 
+    // Within a batch, the meal sold first is the subsidised one, whatever
+    // the order of the batch.
+    let mut later = sale(
+        "00000000-0000-0000-0000-00000000000c",
+        site.id,
+        terminal.id,
+        cashier.id,
+        rows[1].id,
+        600,
+    );
+    let mut earlier = sale(
+        "00000000-0000-0000-0000-00000000000d",
+        site.id,
+        terminal.id,
+        cashier.id,
+        rows[1].id,
+        600,
+    );
+    later.sold_at += 60_000;
+    earlier.sold_at -= 60_000;
+    let out = db
+        .insert_sales(vec![later.clone(), earlier.clone()], 8)
+        .await
+        .unwrap();
+    assert_eq!(out, vec![Outcome::Stored, Outcome::Stored]);
+    assert_eq!(
+        db.sale_lines(&earlier.id).await.unwrap()[0].verdict,
+        "agrees"
+    );
+    assert_eq!(
+        db.sale_lines(&later.id).await.unwrap()[0].verdict,
+        "differs"
+    );
+
     // Voids: of known sales only, once per sale.
     let void = |id: &str, sale_id: &str| VoidToStore {
         id: id.into(),
@@ -327,7 +361,8 @@ async fn story(db: Db) {
         .await
         .unwrap()
     {
-        CloseOutcome::Closed(s) => assert_eq!(s.expected_cash, Some(5600)),
+        // 50.00 float + three unvoided 6.00 cash sales (the fourth is voided).
+        CloseOutcome::Closed(s) => assert_eq!(s.expected_cash, Some(6800)),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
@@ -362,7 +397,7 @@ async fn story(db: Db) {
         let err = db.execute_raw(sql.into()).await.expect_err(sql);
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
-    assert_eq!(db.sales_totals().await.unwrap(), (2, 1200));
+    assert_eq!(db.sales_totals().await.unwrap(), (4, 2400));
 }
 
 #[tokio::test]
