@@ -317,13 +317,10 @@ pub async fn prepare_voids<S: Store>(
                     v.voided_by
                 ));
             };
+            // Not blank, at most `Void::MAX_REASON_CHARS`: the core's rule,
+            // so the terminal can check it before it posts.
+            v.validate().map_err(|e| e.to_string())?;
             let reason = v.reason.trim();
-            if reason.is_empty() {
-                return Err("a void needs a reason".into());
-            }
-            if reason.chars().count() > 500 {
-                return Err("the reason is longer than 500 characters".into());
-            }
             let body = canonical(v);
             Ok(VoidToStore {
                 id: v.id.to_string(),

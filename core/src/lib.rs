@@ -1,6 +1,6 @@
 //! The pure domain of Happiness Canteen: money, ages, resident ID numbers,
 //! price policies, pricing, the sale model (the terminal–backend wire
-//! format) and the monthly subsidy claim.
+//! format), the shift close and the monthly subsidy claim.
 //!
 //! It must never do I/O: no clock, no files, no network, no database, no
 //! async. Callers pass dates and times in. The terminal and the backend both
@@ -19,6 +19,7 @@ pub mod policy;
 pub mod pricing;
 pub mod resident_id;
 pub mod sale;
+pub mod shift;
 
 pub use age::{BusinessDate, age_on};
 pub use claim::{Claim, ClaimInput, MonthClose, Received, reconcile};
@@ -29,4 +30,5 @@ pub use month::YearMonth;
 pub use policy::{PolicyBook, PolicyError, PricePolicy, PricePolicyDraft, Slot};
 pub use pricing::{Customer, PriceReason, PricingError, Quote, quote};
 pub use resident_id::{ResidentId, ResidentIdError};
-pub use sale::{FreeMealDay, Payment, Sale, SaleError, SaleLine, Void};
+pub use sale::{FreeMealDay, Payment, Sale, SaleError, SaleLine, Void, VoidError};
+pub use shift::{ShiftTally, SubsidisedMeals, SubsidyBasis};

@@ -277,6 +277,46 @@ pub struct Void {
     pub reason: String,
 }
 
+/// Why a void cannot be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VoidError {
+    /// The reason is empty or only spaces.
+    #[error("a void needs a reason: write why the sale is being voided")]
+    NoReason,
+    /// The reason is longer than [`Void::MAX_REASON_CHARS`].
+    #[error("the reason is {length} characters long; keep it to at most {max} characters")]
+    ReasonTooLong {
+        /// Characters in the reason, leading and trailing spaces left out.
+        length: usize,
+        /// The most allowed, [`Void::MAX_REASON_CHARS`].
+        max: usize,
+    },
+}
+
+impl Void {
+    /// The longest reason allowed, in characters (a Chinese character
+    /// counts as one).
+    pub const MAX_REASON_CHARS: usize = 200;
+
+    /// Checks that the void can be recorded: its reason, leading and
+    /// trailing spaces left out, is not blank and has at most
+    /// [`Void::MAX_REASON_CHARS`] characters.
+    pub fn validate(&self) -> Result<(), VoidError> {
+        let reason = self.reason.trim();
+        if reason.is_empty() {
+            return Err(VoidError::NoReason);
+        }
+        let length = reason.chars().count();
+        if length > Void::MAX_REASON_CHARS {
+            return Err(VoidError::ReasonTooLong {
+                length,
+                max: Void::MAX_REASON_CHARS,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// A purchase for a free-meal day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purchase {
@@ -525,6 +565,60 @@ mod tests {
                 expected: Money::from_fen(400),
                 given: Money::from_fen(500),
             },
+        );
+    }
+
+    fn void_because(reason: &str) -> Void {
+        Void {
+            id: VoidId(Uuid::from_u128(8)),
+            sale_id: sample_sale().id,
+            site_id: SiteId(1),
+            terminal_id: TerminalId(2),
+            voided_by: UserId(3),
+            voided_at: Utc.with_ymd_and_hms(2026, 3, 2, 4, 7, 0).unwrap(),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn a_void_needs_a_reason_of_at_most_200_characters() {
+        assert_eq!(void_because("顾客不要了").validate(), Ok(()));
+        assert_eq!(void_because("  按错了  ").validate(), Ok(()));
+        assert_eq!(void_because("").validate(), Err(VoidError::NoReason));
+        assert_eq!(
+            void_because(" \t\n\u{3000}").validate(),
+            Err(VoidError::NoReason),
+            "spaces, tabs and the full-width space are blank"
+        );
+        // 200 Chinese characters are fine: characters, not bytes, count.
+        assert_eq!(void_because(&"错".repeat(200)).validate(), Ok(()));
+        // Spaces around the reason do not count towards the limit.
+        assert_eq!(
+            void_because(&format!("  {}  ", "x".repeat(200))).validate(),
+            Ok(())
+        );
+        assert_eq!(
+            void_because(&"错".repeat(201)).validate(),
+            Err(VoidError::ReasonTooLong {
+                length: 201,
+                max: 200
+            })
+        );
+    }
+
+    #[test]
+    fn void_errors_tell_the_cashier_what_to_do() {
+        assert_eq!(
+            VoidError::NoReason.to_string(),
+            "a void needs a reason: write why the sale is being voided"
+        );
+        assert_eq!(
+            VoidError::ReasonTooLong {
+                length: 201,
+                max: 200
+            }
+            .to_string(),
+            "the reason is 201 characters long; keep it to at most 200 characters"
         );
     }
 

@@ -4,10 +4,11 @@
 //! Every field is plain data, so a receipt can also be built by hand (for a
 //! preview, a test or a reprint of an old sale).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
 use canteen_core::{
-    CategoryCode, Diner, DinerId, Money, Payment, Sale, SaleId, SaleLine, Slot, Void,
+    CategoryCode, Diner, DinerId, Money, Payment, Sale, SaleId, SaleLine, ShiftTally, Slot,
+    SubsidyBasis, Void,
 };
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 
@@ -424,7 +425,8 @@ pub struct ShiftReport {
     pub cash_counted: Money,
     /// counted − expected (negative when cash is missing).
     pub difference: Money,
-    /// Subsidised meals by bracket, then by category.
+    /// Subsidised meals by bracket (lowest age first), then by category,
+    /// in the order of [`ShiftTally::subsidised`].
     pub subsidised: Vec<BasisTally>,
     /// All subsidised meals.
     pub subsidised_meals: u32,
@@ -433,88 +435,48 @@ pub struct ShiftReport {
 }
 
 impl ShiftReport {
-    /// Adds up the shift's sales; sales reversed by one of `voids` are left
-    /// out and counted as voided. Voids of sales not in `sales` are ignored.
+    /// Adds up the shift's sales with [`ShiftTally::of`]: sales reversed by
+    /// one of `voids` are left out and counted as voided; voids of sales not
+    /// in `sales` are ignored. The terminal's screen shows the same tally.
     pub fn from_sales(
         ctx: &SaleContext,
         shift: &ShiftClose,
         sales: &[Sale],
         voids: &[Void],
     ) -> ShiftReport {
-        let voided: HashSet<SaleId> = voids.iter().map(|v| v.sale_id).collect();
-        let mut report = ShiftReport {
+        let tally = ShiftTally::of(shift.opening_float, sales, voids);
+        let subsidised = tally
+            .subsidised
+            .iter()
+            .map(|group| BasisTally {
+                label: match &group.basis {
+                    SubsidyBasis::Bracket(name) => format!("{name}岁"),
+                    SubsidyBasis::Category(code) => ctx.category(code),
+                    SubsidyBasis::Other => "其他".to_string(),
+                },
+                meals: group.meals,
+                subsidy: group.subsidy,
+            })
+            .collect();
+        ShiftReport {
             canteen: ctx.canteen.clone(),
             site: ctx.site.clone(),
             terminal: ctx.terminal.clone(),
             cashier: ctx.cashier.clone(),
             opened_at: ctx.local(shift.opened_at),
             closed_at: ctx.local(shift.closed_at),
-            sales_count: 0,
-            voids_count: 0,
-            meals_count: 0,
-            cash_sales: Money::ZERO,
-            qr_sales: Money::ZERO,
-            opening_float: shift.opening_float,
-            cash_expected: Money::ZERO,
+            sales_count: tally.sales_count,
+            voids_count: tally.voids_count,
+            meals_count: tally.meals_count,
+            cash_sales: tally.cash_sales,
+            qr_sales: tally.qr_sales,
+            opening_float: tally.opening_float,
+            cash_expected: tally.expected_cash,
             cash_counted: shift.cash_counted,
-            difference: Money::ZERO,
-            subsidised: Vec::new(),
-            subsidised_meals: 0,
-            subsidy_total: Money::ZERO,
-        };
-        // Brackets first (by name, which orders 65-69 < 70-79 < 90+), then categories.
-        let mut tally: BTreeMap<(u8, String), (u32, Money)> = BTreeMap::new();
-        let mut seen = HashSet::new();
-        for sale in sales {
-            if !seen.insert(sale.id) {
-                continue; // the same sale twice is one sale
-            }
-            if voided.contains(&sale.id) {
-                report.voids_count += 1;
-                continue;
-            }
-            report.sales_count += 1;
-            match sale.payment {
-                Payment::Cash { .. } => report.cash_sales += sale.cash_taken(),
-                Payment::Qr { .. } => report.qr_sales += sale.total_paid().unwrap_or(Money::ZERO),
-            }
-            for line in &sale.lines {
-                match line {
-                    SaleLine::DinerMeal {
-                        subsidy,
-                        bracket,
-                        category,
-                        ..
-                    } => {
-                        report.meals_count += 1;
-                        if *subsidy > Money::ZERO {
-                            let key = match (category, bracket) {
-                                (Some(code), _) => (1, ctx.category(code)),
-                                (None, Some(b)) => (0, format!("{b}岁")),
-                                (None, None) => (2, "其他".to_string()),
-                            };
-                            let entry = tally.entry(key).or_insert((0, Money::ZERO));
-                            entry.0 += 1;
-                            entry.1 += *subsidy;
-                        }
-                    }
-                    SaleLine::WalkInMeal { .. } => report.meals_count += 1,
-                    SaleLine::Extra { .. } => {}
-                }
-            }
+            difference: tally.difference(shift.cash_counted),
+            subsidised,
+            subsidised_meals: tally.subsidised_meals,
+            subsidy_total: tally.subsidy_total,
         }
-        report.cash_expected = report.opening_float + report.cash_sales;
-        report.difference = report.cash_counted - report.cash_expected;
-        report.subsidised = tally
-            .into_iter()
-            .map(|((_, label), (meals, subsidy))| BasisTally {
-                label,
-                meals,
-                subsidy,
-            })
-            .collect();
-        report.subsidised_meals = report.subsidised.iter().map(|t| t.meals).sum();
-        report.subsidy_total = report.subsidised.iter().map(|t| t.subsidy).sum();
-        report
     }
 }

@@ -166,6 +166,23 @@ async fn whole_flow(app: TestApp) {
         voided_at: Utc::now(),
         reason: "卖重了".into(),
     };
+    // The reason must say something, in at most 200 characters (the core's rule).
+    for (reason, says) in [
+        ("  ", "a void needs a reason"),
+        (&*"错".repeat(201), "at most 200 characters"),
+    ] {
+        let mut bad = void.clone();
+        bad.id = VoidId::new_random();
+        bad.reason = reason.into();
+        let res = app
+            .post(t, "/api/terminal/voids", &json!({"voids": [bad]}))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["results"][0]["status"], json!("rejected"));
+        let message = body["results"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "'{message}' should say '{says}'");
+    }
     let body = app
         .post_ok(t, "/api/terminal/voids", &json!({"voids": [void.clone()]}))
         .await;

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use canteen_core::claim::LineKind;
 use canteen_core::{
-    ClaimInput, Customer, Diner, Money, Received, Sale, SiteId, Slot, Void, quote, reconcile,
+    CategoryCode, ClaimInput, Customer, Diner, DinerId, Money, Payment, Received, Sale, SaleLine,
+    ShiftTally, SiteId, Slot, Void, quote, reconcile,
 };
 use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
@@ -222,5 +223,141 @@ proptest! {
         let extra: Vec<_> = voids.iter().step_by(3).cloned().collect();
         voids.extend(extra);
         prop_assert_eq!(claims(&t, &sales, &voids), expected);
+    }
+}
+
+/// One line of a shift's sale: a diner meal (standard, paid, bracket,
+/// category), a walk-in meal or an extra.
+fn shift_line() -> impl Strategy<Value = SaleLine> {
+    let bracket = proptest::option::of(prop_oneof![
+        Just("65-69"),
+        Just("70-79"),
+        Just("80-89"),
+        Just("90+")
+    ]);
+    let category = proptest::option::of(prop_oneof![Just("tekun"), Just("dibao")]);
+    prop_oneof![
+        (1i64..2000, 0u32..=100, bracket, category).prop_map(|(standard, share, b, c)| {
+            // paid is a share of the standard: 0 % is a free meal, 100 % no subsidy.
+            let paid = standard * i64::from(share) / 100;
+            SaleLine::DinerMeal {
+                diner_id: DinerId(1),
+                standard: Money::from_fen(standard),
+                paid: Money::from_fen(paid),
+                subsidy: Money::from_fen(standard - paid),
+                bracket: b.map(String::from),
+                category: c.map(|c| CategoryCode(c.into())),
+            }
+        }),
+        (0i64..2000).prop_map(|p| SaleLine::WalkInMeal {
+            price: Money::from_fen(p)
+        }),
+        (0i64..500, 1u32..4).prop_map(|(p, q)| SaleLine::Extra {
+            name: "鸡蛋".into(),
+            unit_price: Money::from_fen(p),
+            quantity: q,
+        }),
+    ]
+}
+
+/// A shift: sales paid in cash (with change) or by QR, some voided, some
+/// listed twice, and voids of sales from elsewhere.
+fn shift() -> impl Strategy<Value = (Money, Vec<Sale>, Vec<Void>)> {
+    let sale = (
+        proptest::collection::vec(shift_line(), 1..5),
+        proptest::option::of(0i64..5000), // cash: the change given; None: QR
+        any::<bool>(),                    // voided
+        any::<bool>(),                    // listed twice
+    );
+    (
+        0i64..50_000,
+        proptest::collection::vec(sale, 0..30),
+        0u128..3, // voids of sales not in the shift
+    )
+        .prop_map(|(float, raw, strays)| {
+            let day = d(2026, 3, 2);
+            let mut sales = Vec::new();
+            let mut voids = Vec::new();
+            for (n, (lines, change, voided, twice)) in raw.into_iter().enumerate() {
+                let mut sale = meal(
+                    n as u128 + 1,
+                    CANTEEN,
+                    1,
+                    day,
+                    Slot::Lunch,
+                    0,
+                    0,
+                    at(day, 4, 0),
+                );
+                sale.lines = lines;
+                if let Some(change) = change {
+                    let total = sale.total_paid().unwrap();
+                    sale.payment = Payment::Cash {
+                        tendered: total + Money::from_fen(change),
+                        change: Money::from_fen(change),
+                    };
+                }
+                if voided {
+                    voids.push(void(n as u128 + 1, &sale, at(day, 5, 0)));
+                }
+                if twice {
+                    sales.push(sale.clone());
+                }
+                sales.push(sale);
+            }
+            for k in 0..strays {
+                let elsewhere = meal(1_000 + k, CANTEEN, 1, day, Slot::Lunch, 0, 0, at(day, 4, 0));
+                voids.push(void(1_000 + k, &elsewhere, at(day, 5, 0)));
+            }
+            (Money::from_fen(float), sales, voids)
+        })
+}
+
+proptest! {
+    #[test]
+    fn the_shift_ties_out(
+        (float, sales, voids) in shift(),
+        counted in 0i64..100_000,
+    ) {
+        for s in &sales {
+            prop_assert_eq!(s.validate(), Ok(()));
+        }
+        let t = ShiftTally::of(float, &sales, &voids);
+
+        // Worked out independently: each distinct sale once, voided ones out.
+        let voided: std::collections::HashSet<_> = voids.iter().map(|v| v.sale_id).collect();
+        let mut distinct = std::collections::HashSet::new();
+        let kept: Vec<&Sale> = sales
+            .iter()
+            .filter(|s| distinct.insert(s.id))
+            .filter(|s| !voided.contains(&s.id))
+            .collect();
+        let cash: Money = kept.iter().map(|s| s.cash_taken()).sum();
+        prop_assert_eq!(t.expected_cash, float + cash);
+        prop_assert_eq!(t.cash_sales, cash);
+        prop_assert_eq!(t.sales_count as usize, kept.len());
+        prop_assert_eq!((t.sales_count + t.voids_count) as usize, distinct.len());
+        prop_assert_eq!(t.difference(Money::from_fen(counted)) + t.expected_cash, Money::from_fen(counted));
+
+        // Cash and QR together are everything the kept sales took.
+        let paid: Money = kept.iter().map(|s| s.total_paid().unwrap()).sum();
+        prop_assert_eq!(t.cash_sales + t.qr_sales, paid);
+
+        // The subsidised meals by bracket or category add up to the totals,
+        // and the totals are the kept diner meals with a subsidy.
+        let subsidised: Vec<Money> = kept
+            .iter()
+            .flat_map(|s| s.lines.iter())
+            .filter_map(|l| match l {
+                SaleLine::DinerMeal { subsidy, .. } if *subsidy > Money::ZERO => Some(*subsidy),
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(t.subsidised_meals as usize, subsidised.len());
+        prop_assert_eq!(t.subsidy_total, subsidised.iter().copied().sum::<Money>());
+        prop_assert_eq!(t.subsidised.iter().map(|g| g.meals).sum::<u32>(), t.subsidised_meals);
+        prop_assert_eq!(t.subsidised.iter().map(|g| g.subsidy).sum::<Money>(), t.subsidy_total);
+        prop_assert!(t.subsidised.iter().all(|g| g.meals > 0));
+        prop_assert!(t.subsidised.windows(2).all(|w| w[0].basis < w[1].basis), "one group per basis, in order");
     }
 }
