@@ -410,8 +410,9 @@ pub fn reconcile(input: &ClaimInput<'_>) -> Claim {
     build_claim(input, &closes, &roster, candidates)
 }
 
-/// Keeps one copy of each sale: the first received (then the smallest, so
-/// the choice does not depend on input order).
+/// Keeps one copy of each sale: the first received. The backend stores one
+/// content per sale id, so copies received at the same moment are the same
+/// sale and either one gives the same claim.
 fn unique_sales(sales: &[Received<Sale>]) -> Vec<&Received<Sale>> {
     let mut at: HashMap<SaleId, usize> =
         HashMap::with_capacity_and_hasher(sales.len(), Default::default());
