@@ -9,6 +9,7 @@
 //! SQLite always; PostgreSQL when CANTEEN_TEST_POSTGRES_URL is set.
 //! Run: `cargo bench -p backend --bench ingest` (BENCH_SALES to change the
 //! number of sales, default 20000).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 #[path = "../tests/api/helpers.rs"]
 #[allow(dead_code)]

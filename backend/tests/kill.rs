@@ -1,6 +1,7 @@
 //! Kill test: the real server process is killed with SIGKILL while clients
 //! post batches; after a restart, retrying the batches that were not
 //! acknowledged leaves exactly the sales that were posted, to the fen.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]

@@ -1,5 +1,6 @@
 //! Benchmarks of the pure domain: one quote, and the claim of a month with
 //! 1,000,000 subsidised meal lines (target: under 1 s on one core).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 use std::hint::black_box;
 use std::time::Instant;

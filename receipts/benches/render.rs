@@ -1,5 +1,6 @@
 //! Rendering speed of a typical receipt (two diners and an extra, cash).
 //! Targets: text mode under 50 µs, bitmap mode on 80 mm under 20 ms.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 use std::hint::black_box;
 

@@ -5,6 +5,7 @@
 //! cargo run -p receipts --example preview -- docs   # docs/receipt-58mm.png, docs/receipt-80mm.png
 //! RECEIPTS_FONT=/path/to/font.ttf cargo run -p receipts --example preview -- /tmp
 //! ```
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
 //! The backend over HTTP: a real server on a random port, on SQLite and on
 //! PostgreSQL (when CANTEEN_TEST_POSTGRES_URL is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 mod helpers;
 

@@ -1,4 +1,5 @@
 //! Integration tests of the receipts crate: one binary, a module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 mod bitmap;
 mod decoder;
