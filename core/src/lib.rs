@@ -15,6 +15,8 @@ pub mod example;
 pub mod ids;
 pub mod money;
 pub mod month;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 pub mod policy;
 pub mod pricing;
 pub mod resident_id;
