@@ -16,7 +16,7 @@ use super::views::{
 };
 use crate::auth::{self, TERMINAL_PREFIX};
 use crate::roles::{Person, Role};
-use crate::store::{Actor, AuditEntry, NewSite, NewUser, Site, Store, Township};
+use crate::store::{Actor, AuditEntry, NewSite, NewUser, Site, Township};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -17,7 +17,7 @@ use super::openapi::{Always, Invalid, JsonBody, PersonAuth, RateLimited};
 use super::views::UserView;
 use crate::auth::{self, SESSION_PREFIX};
 use crate::roles::Person;
-use crate::store::{Actor, AuditEntry, Store};
+use crate::store::{Actor, AuditEntry};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -21,7 +21,7 @@ use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth
 use crate::domain::{DinerInput, DinerView, policy_book};
 use crate::import::{RowError, parse_roster, read_table};
 use crate::roles::{Person, Role};
-use crate::store::{DinerRow, Store};
+use crate::store::DinerRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -16,7 +16,7 @@ use super::extract::{Json, Path, Query};
 use super::openapi::{Always, BadRequest, Invalid, NotFound, PersonAuth};
 use super::views::{local, money};
 use crate::roles::{Person, Role};
-use crate::store::{SaleLineRow, SaleRow, Store};
+use crate::store::{SaleLineRow, SaleRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

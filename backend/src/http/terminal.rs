@@ -20,7 +20,7 @@ use super::views::{SiteView, TerminalView, local};
 use crate::domain::{diner_from_row, policy_book};
 use crate::ingest::{MAX_BATCH, canonical, prepare_sales, prepare_voids};
 use crate::roles::Role;
-use crate::store::{CloseOutcome, Outcome, ShiftRow, Store};
+use crate::store::{CloseOutcome, Outcome, ShiftRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
