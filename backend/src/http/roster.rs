@@ -190,6 +190,18 @@ struct ImportRefused {
     rejected: Vec<RowRefused>,
 }
 
+/// The answer 422 of an import: rows with problems (nothing imported), or
+/// a file that cannot be read at all.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ImportRefusal {
+    /// Rows with problems; nothing was imported.
+    Rows(ImportRefused),
+    /// The file cannot be read (code `unreadable_file`).
+    File(super::error::ErrorBody),
+}
+
 /// Imports diners from the village ledger: a CSV (UTF-8 or GB18030) or
 /// XLSX file with a header row, sent as the whole body.
 #[utoipa::path(post, path = "/api/townships/{id}/diners/import", tag = "roster",
@@ -200,7 +212,7 @@ struct ImportRefused {
     )),
     responses(
         (status = 200, description = "Imported", body = ImportReport),
-        (status = 422, description = "Unreadable file (code `unreadable_file`, an ErrorBody), or rows with problems and nothing imported (code `import_rejected`, with the rows)", body = ImportRefused),
+        (status = 422, description = "Unreadable file (code `unreadable_file`, an ErrorBody), or rows with problems and nothing imported (code `import_rejected`, with the rows)", body = ImportRefusal),
         PersonAuth, BadRequest, NotFound, Always,
         (status = 413, description = "The file is too large", body = super::error::ErrorBody),
     ),
