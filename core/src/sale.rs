@@ -258,6 +258,15 @@ impl Sale {
     }
 }
 
+/// A record with the time the backend received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received<T> {
+    /// The record.
+    pub record: T,
+    /// When the backend received it: what decides whether it is late.
+    pub received_at: DateTime<Utc>,
+}
+
 /// Reverses one sale. A new record: the sale itself is never changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Void {
@@ -431,7 +440,7 @@ impl FreeMealDay {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::{NaiveDate, TimeZone};
     use uuid::Uuid;
