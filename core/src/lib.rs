@@ -21,6 +21,7 @@ pub mod pricing;
 pub mod resident_id;
 pub mod sale;
 pub mod shift;
+pub mod text;
 
 pub use age::{BusinessDate, age_on};
 pub use claim::{Claim, ClaimInput, MonthClose, Received, reconcile};
