@@ -9,6 +9,7 @@ use crate::resident_id::ResidentId;
 
 /// A special category such as 特困 (extreme hardship), 低保 (minimum-living
 /// allowance) or disability; its prices come from the price policy.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CategoryCode(pub String);
@@ -20,6 +21,7 @@ impl std::fmt::Display for CategoryCode {
 }
 
 /// A category held by a diner from one date to another (both inclusive).
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryGrant {
     /// Which category.
@@ -39,6 +41,7 @@ impl CategoryGrant {
 }
 
 /// A person on the roster.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diner {
     /// Roster id.

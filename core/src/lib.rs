@@ -16,6 +16,8 @@ pub mod first_meal;
 pub mod ids;
 pub mod money;
 pub mod month;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 pub mod policy;
 pub mod pricing;
 pub mod resident_id;

@@ -18,6 +18,7 @@ pub enum Customer<'a> {
 }
 
 /// Why the price is what it is.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PriceReason {

@@ -15,6 +15,7 @@ use crate::text::{ControlCharacter, control_character};
 ///
 /// JSON: an object with `"kind"` = `"diner_meal"`, `"walk_in_meal"` or
 /// `"extra"` and the fields below.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SaleLine {
@@ -70,6 +71,7 @@ impl SaleLine {
 ///
 /// JSON: `{"method": "cash", "tendered": "20.00", "change": "8.00"}` or
 /// `{"method": "qr", "reference": "..."}`.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Payment {
@@ -90,6 +92,7 @@ pub enum Payment {
 
 /// A sale made at a terminal. Append-only: a mistake is reversed by a
 /// [`Void`], never edited.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sale {
     /// Id made on the terminal (UUID).
@@ -103,6 +106,7 @@ pub struct Sale {
     /// When, by the terminal's clock.
     pub sold_at: DateTime<Utc>,
     /// The local date the meal belongs to.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = Date))]
     pub business_date: BusinessDate,
     /// The meal slot.
     pub slot: Slot,
@@ -380,6 +384,7 @@ pub struct Received<T> {
 }
 
 /// Reverses one sale. A new record: the sale itself is never changed.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Void {
     /// Id made on the terminal (UUID).
