@@ -106,6 +106,8 @@ pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
         birth_date: parse_date(&row.birth_date)?,
         village: row.village.clone(),
         card_no: row.card_no.clone(),
+        // The roster does not store a registration date yet: no limit.
+        active_from: None,
         inactive_since: parse_date(&row.inactive_since)?,
         categories,
     })
