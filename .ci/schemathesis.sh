@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # schemathesis against a demo backend: the served /api/openapi.json with an
-# administrator's token, every check on, a fixed seed and a bounded number of
-# examples (about 3 minutes). Any finding fails CI. Logout and password change
-# are left out: they would end the token the run uses.
+# administrator's token (the terminal endpoints with a demo terminal's token,
+# see backend/schemathesis.toml), every check on, a fixed seed and a bounded
+# number of examples (about 4 minutes). Any finding fails CI. Logout and
+# password change are left out: they would end the token the run uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 SEED=1
-MAX_EXAMPLES=30
+MAX_EXAMPLES=25
 
 cargo build -q -p backend --bin backend
 target_dir=$(cargo metadata -q --format-version 1 --no-deps |
@@ -36,6 +37,15 @@ token=$(curl -sf -X POST "http://127.0.0.1:$port/api/auth/login" \
     -H 'Content-Type: application/json' \
     -d "{\"username\": \"admin\", \"password\": \"$password\"}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+
+# Ids and a terminal token from the demo, for backend/schemathesis.toml.
+CANTEEN_DEMO_TERMINAL_TOKEN=$(awk '/ token: hct_/ {print $NF; exit}' "$work/backend.log")
+today=$(date -u +%F)
+week_ago=$(date -u -d '7 days ago' +%F)
+CANTEEN_DEMO_SALE_ID=$(curl -sf -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$port/api/sites/1/sales?from=$week_ago&to=$today" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+export CANTEEN_DEMO_TERMINAL_TOKEN CANTEEN_DEMO_SALE_ID
 
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"

@@ -433,3 +433,34 @@ async fn sales_wire_format(app: TestApp) {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_taken_id_number_is_a_documented_conflict() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let t = &app.admin_token;
+    let township = app
+        .post_ok(t, "/api/townships", &json!({"name": "大寨镇"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let id = crate::helpers::resident_id(crate::helpers::d(1946, 12, 14), 2);
+    let diner = json!({"name": "王秀英", "resident_id": id});
+    app.post_ok(t, &format!("/api/townships/{township}/diners"), &diner)
+        .await;
+    let res = app
+        .post(t, &format!("/api/townships/{township}/diners"), &diner)
+        .await;
+    expect_error(&app, res, StatusCode::CONFLICT, "duplicate").await;
+    let doc = app.get_ok("", "/api/openapi.json").await;
+    for (path, method) in [
+        ("/api/townships/{id}/diners", "post"),
+        ("/api/diners/{id}", "put"),
+    ] {
+        assert!(
+            doc["paths"][path][method]["responses"]["409"].is_object(),
+            "{method} {path} does not document 409"
+        );
+    }
+}
