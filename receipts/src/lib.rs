@@ -54,4 +54,6 @@ pub use model::{
     BasisTally, DinerLabel, ExtraLine, MealLine, PriceBasis, Receipt, Refund, SaleContext,
     ShiftClose, ShiftReport, VoidSlip,
 };
-pub use printer::{DevicePrinter, FilePrinter, MemoryPrinter, NetworkPrinter, PrinterOutput};
+pub use printer::{
+    DevicePrinter, FilePrinter, MemoryPrinter, NetworkPrinter, PrinterOutput, StatusCheck,
+};

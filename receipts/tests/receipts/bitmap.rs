@@ -8,7 +8,7 @@ use receipts::{BitmapRenderer, FontSpec, Mode, Paper, escpos};
 use crate::decoder::decode;
 use crate::fixtures::{self, documents};
 
-fn renderer() -> Arc<BitmapRenderer> {
+pub fn renderer() -> Arc<BitmapRenderer> {
     static RENDERER: OnceLock<Arc<BitmapRenderer>> = OnceLock::new();
     RENDERER
         .get_or_init(|| {

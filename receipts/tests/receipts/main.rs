@@ -3,6 +3,7 @@
 
 mod bitmap;
 mod decoder;
+mod errors;
 mod fixtures;
 mod model;
 mod printers;
