@@ -8,7 +8,9 @@ use std::time::Duration;
 ///
 /// Printer errors ([`ReceiptError::is_printer_problem`]) leave the sale
 /// untouched: it is already recorded, so the caller shows the message and
-/// offers to print again.
+/// offers to print again. The `Display` text is English; the cashier's
+/// screen shows [`ReceiptError::message_zh`], and [`ReceiptError::code`] is
+/// a stable name for logs and translations.
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiptError {
     /// The sale's amounts overflow (no real sale does this).

@@ -50,7 +50,7 @@ pub const STATUS_PROBE: Duration = Duration::from_millis(800);
 
 /// Bytes a printer sent before we ask (a greeting, automatic status) are
 /// read and dropped until the line has been quiet this long.
-pub const STALE_QUIET: Duration = Duration::from_millis(40);
+pub const STALE_QUIET: Duration = Duration::from_millis(100);
 
 /// Something that prints receipt bytes.
 pub trait PrinterOutput: Send {
