@@ -407,32 +407,43 @@ fn drain_stale(port: &mut impl Port, deadline: Instant) -> io::Result<()> {
     }
 }
 
-/// Sends a real-time status request and returns the first byte that has
-/// the fixed pattern of an answer (`0xx1xx10`), skipping any other byte
-/// (automatic status blocks, noise). `None` when no answer came by `until`.
+/// A status answer: which conditions are set.
+type Status = HashMap<RealTimeStatusResponse, bool>;
+
+/// Sends the real-time status requests at once and reads their answers in
+/// order: each is the next byte that has the fixed pattern of an answer
+/// (`0xx1xx10`); any other byte (automatic status blocks, noise) is
+/// skipped. Returns the answers that came by `until`, maybe fewer than asked.
 fn ask(
     port: &mut impl Port,
-    request: &[u8],
-    kind: RealTimeStatusRequest,
+    requests: &[([u8; 3], RealTimeStatusRequest)],
     until: Instant,
-) -> io::Result<Option<HashMap<RealTimeStatusResponse, bool>>> {
-    match write_all(port, request, until) {
+) -> io::Result<Vec<Status>> {
+    let all: Vec<u8> = requests.iter().flat_map(|(r, _)| *r).collect();
+    match write_all(port, &all, until) {
         Ok(()) => {}
         // A printer that stopped reading cannot take even this.
-        Err(e) if is_wait(&e) => return Ok(None),
+        Err(e) if is_wait(&e) => return Ok(Vec::new()),
         Err(e) => return Err(e),
     }
-    while let Some(byte) = read_byte(port, until)? {
-        if let Ok(status) = RealTimeStatusResponse::parse(kind, byte) {
-            return Ok(Some(status));
+    let mut answers = Vec::with_capacity(requests.len());
+    for &(_, kind) in requests {
+        loop {
+            let Some(byte) = read_byte(port, until)? else {
+                return Ok(answers);
+            };
+            if let Ok(status) = RealTimeStatusResponse::parse(kind, byte) {
+                answers.push(status);
+                break;
+            }
         }
     }
-    Ok(None)
+    Ok(answers)
 }
 
-/// Asks for the paper and offline status. `Ok(true)` when the printer
-/// answered and can print, `Ok(false)` when it gave no answer and `mode`
-/// allows that, an error otherwise.
+/// Asks for the paper and offline status. An error when an answer says
+/// the printer cannot print, or when none came and `mode` requires one;
+/// otherwise whether the printer answered at all.
 fn check_status(
     port: &mut impl Port,
     printer: &str,
@@ -440,68 +451,45 @@ fn check_status(
     timeout: Duration,
     deadline: Instant,
 ) -> Result<bool, ReceiptError> {
+    use RealTimeStatusResponse as R;
     let err = |e: io::Error| io_error(printer.to_string(), timeout, e);
-    let no_answer = || -> Result<bool, ReceiptError> {
-        match mode {
-            StatusCheck::Required => Err(ReceiptError::Timeout {
-                printer: printer.to_string(),
-                timeout,
-            }),
-            StatusCheck::Off | StatusCheck::Auto => Ok(false),
-        }
-    };
+    let named = |e: fn(String) -> ReceiptError| Err(e(printer.to_string()));
     drain_stale(port, deadline).map_err(err)?;
     let until = match mode {
         StatusCheck::Auto => deadline.min(Instant::now() + STATUS_PROBE.min(timeout / 4)),
         StatusCheck::Off | StatusCheck::Required => deadline,
     };
-    let is = |status: &HashMap<RealTimeStatusResponse, bool>, key: RealTimeStatusResponse| {
-        status.get(&key).copied().unwrap_or(false)
-    };
-    let Some(paper) = ask(
+    let answers = ask(
         port,
-        &DLE_EOT_PAPER,
-        RealTimeStatusRequest::RollPaperSensor,
+        &[
+            (DLE_EOT_PAPER, RealTimeStatusRequest::RollPaperSensor),
+            (DLE_EOT_OFFLINE, RealTimeStatusRequest::OfflineCause),
+        ],
         until,
     )
-    .map_err(err)?
-    else {
-        return no_answer();
-    };
-    if !is(
-        &paper,
-        RealTimeStatusResponse::RollPaperEndSensorPaperPresent,
-    ) {
-        return Err(ReceiptError::OutOfPaper {
-            printer: printer.to_string(),
-        });
+    .map_err(err)?;
+    let is = |i: usize, key: R| answers.get(i).and_then(|a| a.get(&key)).copied();
+    if is(0, R::RollPaperEndSensorPaperPresent) == Some(false) {
+        return named(|printer| ReceiptError::OutOfPaper { printer });
     }
-    let Some(offline) = ask(
-        port,
-        &DLE_EOT_OFFLINE,
-        RealTimeStatusRequest::OfflineCause,
-        until,
-    )
-    .map_err(err)?
-    else {
-        return no_answer();
-    };
-    if !is(&offline, RealTimeStatusResponse::CoverClosed) {
-        return Err(ReceiptError::CoverOpen {
-            printer: printer.to_string(),
-        });
+    if is(1, R::CoverClosed) == Some(false) {
+        return named(|printer| ReceiptError::CoverOpen { printer });
     }
-    if is(&offline, RealTimeStatusResponse::PrintingStopsDueToPaperEnd) {
-        return Err(ReceiptError::OutOfPaper {
-            printer: printer.to_string(),
-        });
+    if is(1, R::PrintingStopsDueToPaperEnd) == Some(true) {
+        return named(|printer| ReceiptError::OutOfPaper { printer });
     }
-    if is(&offline, RealTimeStatusResponse::ErrorOccurred) {
-        return Err(ReceiptError::Fault {
-            printer: printer.to_string(),
-        });
+    if is(1, R::ErrorOccurred) == Some(true) {
+        return named(|printer| ReceiptError::Fault { printer });
     }
-    Ok(true)
+    match (answers.len(), mode) {
+        (2, _) => Ok(true),
+        (_, StatusCheck::Required) => Err(ReceiptError::Timeout {
+            printer: printer.to_string(),
+            timeout,
+        }),
+        // Half an answer still shows a printer that answers.
+        (n, StatusCheck::Off | StatusCheck::Auto) => Ok(n > 0),
+    }
 }
 
 /// Maps an I/O error to what the cashier can do about it.

@@ -398,11 +398,12 @@ fn a_slow_printer_that_sends_a_status_byte_gets_the_whole_bitmap_receipt() {
     printer.send(&bytes).unwrap();
     let got = rx.recv_timeout(BOUND * 4).unwrap();
     assert_eq!(got.broken, None, "the connection broke");
-    // This printer does not answer the status request it was sent.
-    assert_eq!(got.bytes[..3], DLE_EOT_PAPER);
-    assert_eq!(got.bytes.len(), 3 + bytes.len());
-    assert!(got.bytes[3..] == bytes[..], "every byte, in order");
-    assert_eq!(decode(&got.bytes[3..]).cuts, 1, "the cut arrived");
+    // This printer does not answer the status requests it was sent.
+    let asked = [DLE_EOT_PAPER, DLE_EOT_OFFLINE].concat();
+    assert_eq!(got.bytes[..6], asked);
+    assert_eq!(got.bytes.len(), 6 + bytes.len());
+    assert!(got.bytes[6..] == bytes[..], "every byte, in order");
+    assert_eq!(decode(&got.bytes[6..]).cuts, 1, "the cut arrived");
 
     // Once it has taken a receipt without answering, it is not asked again.
     printer.send(&bytes).unwrap();
@@ -443,12 +444,12 @@ fn a_printer_that_answers_the_status_gets_the_receipt_after_the_answers() {
 
 #[test]
 fn send_fails_when_the_printer_closes_before_reading_everything() {
-    // Reads the status request and 100 bytes, then hangs up.
+    // Reads the status requests and 100 bytes, then hangs up.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let holder = thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
-        let mut some = [0u8; 103];
+        let mut some = [0u8; 106];
         stream.read_exact(&mut some).unwrap();
     });
     let mut printer = NetworkPrinter::new(addr).with_timeout(Duration::from_secs(2));
@@ -503,7 +504,7 @@ fn by_default_a_printer_out_of_paper_is_refused_the_receipt() {
         matches!(e, ReceiptError::OutOfPaper { .. })
     });
     let got = rx.recv_timeout(BOUND).unwrap();
-    assert_eq!(got.requests, DLE_EOT_PAPER, "asked once");
+    assert_eq!(got.requests, [DLE_EOT_PAPER, DLE_EOT_OFFLINE].concat());
     assert!(
         got.bytes.is_empty(),
         "no receipt sent: {} bytes",
@@ -709,10 +710,35 @@ fn a_status_check_can_be_named_in_the_printer_config() {
         matches!(e, ReceiptError::Timeout { .. })
     });
     drop(required);
-    assert_eq!(rx.recv_timeout(BOUND).unwrap().bytes, DLE_EOT_PAPER);
+    assert_eq!(
+        rx.recv_timeout(BOUND).unwrap().bytes,
+        [DLE_EOT_PAPER, DLE_EOT_OFFLINE].concat()
+    );
     assert!(matches!(
         receipts::printer::from_config("192.168.1.50?status=sometimes", TIMEOUT),
         Err(ReceiptError::BadAddress(_))
     ));
     assert!(receipts::printer::from_config("/dev/usb/lp0?status=off", TIMEOUT).is_ok());
+}
+
+#[test]
+fn a_printer_that_answers_both_requests_together_is_understood() {
+    // Some printers read both requests before they answer either.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut asked = [0u8; 6];
+        stream.read_exact(&mut asked).unwrap();
+        stream.write_all(&[0x12, 0x16]).unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        (asked, rest)
+    });
+    let mut printer = NetworkPrinter::new(addr).with_timeout(Duration::from_secs(2));
+    let err = printer.send(&receipt_bytes()).unwrap_err();
+    assert!(matches!(err, ReceiptError::CoverOpen { .. }), "{err:?}");
+    let (asked, rest) = server.join().unwrap();
+    assert_eq!(asked[..], [DLE_EOT_PAPER, DLE_EOT_OFFLINE].concat());
+    assert!(rest.is_empty(), "no receipt sent to an open printer");
 }
