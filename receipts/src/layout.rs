@@ -7,7 +7,7 @@
 //! double-size commands, the bitmap renderer draws them cell by cell.
 
 use canteen_core::{Money, Payment};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use unicode_width::UnicodeWidthChar;
 
 use crate::model::{MealLine, PriceBasis, Receipt, Refund, ShiftReport, VoidSlip};
@@ -168,7 +168,8 @@ pub fn sanitize(text: &str) -> String {
         c if char_columns(c) == 0 => None,
         c => Some(c),
     };
-    if text.is_ascii() {
+    // Most text is already composed: skip the composing pass for it.
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
         text.chars().filter_map(clean).collect()
     } else {
         text.nfc().filter_map(clean).collect()
