@@ -429,8 +429,13 @@ fn ask(
     let mut answers = Vec::with_capacity(requests.len());
     for &(_, kind) in requests {
         loop {
-            let Some(byte) = read_byte(port, until)? else {
-                return Ok(answers);
+            let byte = match read_byte(port, until) {
+                Ok(Some(byte)) => byte,
+                Ok(None) => return Ok(answers),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(e),
+                // A device that cannot be read (a one-way usblp printer)
+                // gives no answer; a broken connection shows when writing.
+                Err(_) => return Ok(answers),
             };
             if let Ok(status) = RealTimeStatusResponse::parse(kind, byte) {
                 answers.push(status);
@@ -454,7 +459,11 @@ fn check_status(
     use RealTimeStatusResponse as R;
     let err = |e: io::Error| io_error(printer.to_string(), timeout, e);
     let named = |e: fn(String) -> ReceiptError| Err(e(printer.to_string()));
-    drain_stale(port, deadline).map_err(err)?;
+    match drain_stale(port, deadline) {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(err(e)),
+        // Nothing to read, or it cannot be read: the answers will tell.
+        Ok(()) | Err(_) => {}
+    }
     let until = match mode {
         StatusCheck::Auto => deadline.min(Instant::now() + STATUS_PROBE.min(timeout / 4)),
         StatusCheck::Off | StatusCheck::Required => deadline,
