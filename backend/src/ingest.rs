@@ -250,6 +250,7 @@ fn check_sale(
     let body = canonical(sale);
     Ok(SaleToStore {
         id: sale.id.to_string(),
+        township_id: site.township_id,
         site_id: site.id,
         terminal_id: terminal.id,
         cashier_id: sale.cashier_id.0,

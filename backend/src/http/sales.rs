@@ -73,7 +73,7 @@ async fn list_sales(
     }
     let rows = state
         .store
-        .sales_for_site(site.id, &r.from.to_string(), &r.to.to_string())
+        .sales_for_site(&site, &r.from.to_string(), &r.to.to_string())
         .await?;
     Ok(Json(rows.into_iter().map(SaleSummary::from).collect()))
 }

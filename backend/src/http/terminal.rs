@@ -358,6 +358,7 @@ async fn open_shift(
         .store
         .open_shift(ShiftRow {
             id: req.id.to_string(),
+            township_id: caller.site.township_id,
             site_id: caller.site.id,
             terminal_id: caller.terminal.id,
             cashier_id: req.cashier_id,
@@ -424,6 +425,7 @@ async fn close_shift(
         .store
         .close_shift(
             &id.to_string(),
+            caller.site.township_id,
             caller.terminal.id,
             req.closed_at.timestamp_millis(),
             req.counted_cash.fen(),

@@ -30,13 +30,26 @@ pub enum StoreError {
     Duplicate(String),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored value could not be read back.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A stored value that cannot be decoded is corrupt data, not a failing
+    /// database.
+    fn from(err: sqlx::Error) -> StoreError {
+        match err {
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                StoreError::Corrupt(err.to_string())
+            }
+            other => StoreError::Database(other),
+        }
+    }
 }
 
 /// Result of a store call.
@@ -315,6 +328,8 @@ pub struct LineToStore {
 pub struct SaleToStore {
     /// Sale id (UUID text).
     pub id: String,
+    /// Township of the site, on every row the sale writes.
+    pub township_id: i64,
     /// Site.
     pub site_id: i64,
     /// Terminal.
@@ -366,7 +381,7 @@ pub struct VoidToStore {
     pub body: String,
     /// The voider's name, for the audit log.
     pub actor_name: String,
-    /// Township, for the audit log.
+    /// Township of the site: on the void row and its audit entry.
     pub township_id: i64,
 }
 
@@ -462,6 +477,8 @@ pub struct SaleLineRow {
 pub struct ShiftRow {
     /// Id (UUID text made on the terminal).
     pub id: String,
+    /// Township of the site.
+    pub township_id: i64,
     /// Site.
     pub site_id: i64,
     /// Terminal.
