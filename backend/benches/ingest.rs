@@ -234,7 +234,7 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
                 NewSite {
                     township_id: w.township_a,
                     name: format!("s{site}"),
-                    kind: "canteen".into(),
+                    kind: backend::store::SiteKind::Canteen,
                     utc_offset_minutes: 480,
                 },
                 audit(),
@@ -258,7 +258,7 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
                 NewUser {
                     username: format!("u{user}"),
                     display_name: "u".into(),
-                    role: "cashier".into(),
+                    role: backend::store::Role::Cashier,
                     township_id: Some(w.township_a),
                     site_id: Some(w.site_a),
                     password_hash: "x".into(),

@@ -56,7 +56,7 @@ async fn context(store: &Db, site: &Site, diner_ids: Vec<i64>) -> StoreResult<Co
         .users(Some(site.township_id))
         .await?
         .into_iter()
-        .filter(|u| u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(site.id))
+        .filter(|u| u.active && u.role == Role::Cashier && u.site_id == Some(site.id))
         .map(|u| (u.id, u))
         .collect();
     let mut diners = HashMap::new();

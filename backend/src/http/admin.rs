@@ -171,9 +171,10 @@ async fn create_site(
 ) -> Result<(StatusCode, Json<Site>), ApiError> {
     require(&person, &[Role::Admin])?;
     township_in_scope(&state, &person, req.township_id).await?;
-    if req.kind != "canteen" && req.kind != "commune" {
-        return Err(ApiError::invalid("a site's kind is 'canteen' or 'commune'"));
-    }
+    let kind: crate::domain::SiteKind = req
+        .kind
+        .parse()
+        .map_err(|e: crate::domain::UnknownSiteKind| ApiError::invalid(e.to_string()))?;
     let offset = req.utc_offset_minutes.unwrap_or(480);
     if !(-720..=840).contains(&offset) {
         return Err(ApiError::invalid(
@@ -183,7 +184,7 @@ async fn create_site(
     let site = NewSite {
         township_id: req.township_id,
         name: clean_name(&req.name, "site")?,
-        kind: req.kind,
+        kind,
         utc_offset_minutes: offset,
     };
     let s = state
@@ -342,7 +343,10 @@ async fn create_user(
     Json(req): Json<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserCreated>), ApiError> {
     require(&person, &[Role::Admin])?;
-    let role: Role = req.role.parse().map_err(ApiError::invalid)?;
+    let role: Role = req
+        .role
+        .parse()
+        .map_err(|e: crate::roles::UnknownRole| ApiError::invalid(e.to_string()))?;
     let username = req.username.trim().to_string();
     if username.is_empty()
         || username.len() > 50
@@ -385,7 +389,7 @@ async fn create_user(
             NewUser {
                 username,
                 display_name: clean_name(&req.display_name, "user")?,
-                role: role.as_str().into(),
+                role,
                 township_id,
                 site_id,
                 password_hash: hash,

@@ -54,9 +54,7 @@ async fn setup(
         .users(Some(caller.site.township_id))
         .await?
         .into_iter()
-        .filter(|u| {
-            u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(caller.site.id)
-        })
+        .filter(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
         .map(|u| Cashier {
             id: u.id,
             display_name: u.display_name,
@@ -346,9 +344,9 @@ async fn open_shift(
     crate::ingest::check_amount("the opening float", req.opening_float)
         .map_err(ApiError::invalid)?;
     let cashier = state.store.user(req.cashier_id).await?;
-    if !cashier.is_some_and(|u| {
-        u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(caller.site.id)
-    }) {
+    if !cashier
+        .is_some_and(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
+    {
         return Err(ApiError::invalid(format!(
             "user {} is not an active cashier of this site",
             req.cashier_id

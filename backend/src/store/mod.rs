@@ -11,6 +11,9 @@
 
 use serde::Serialize;
 
+pub use crate::domain::SiteKind;
+pub use crate::roles::Role;
+
 mod audit;
 mod dialect;
 mod org;
@@ -73,8 +76,9 @@ pub struct Site {
     pub township_id: i64,
     /// Name.
     pub name: String,
-    /// `canteen` or `commune`.
-    pub kind: String,
+    /// Canteen or commune.
+    #[sqlx(try_from = "String")]
+    pub kind: SiteKind,
     /// Offset of local time from UTC in minutes (480 for Asia/Shanghai).
     pub utc_offset_minutes: i64,
 }
@@ -86,8 +90,8 @@ pub struct NewSite {
     pub township_id: i64,
     /// Name.
     pub name: String,
-    /// `canteen` or `commune`.
-    pub kind: String,
+    /// Canteen or commune.
+    pub kind: SiteKind,
     /// Offset of local time from UTC in minutes.
     pub utc_offset_minutes: i64,
 }
@@ -101,8 +105,9 @@ pub struct User {
     pub username: String,
     /// Name shown.
     pub display_name: String,
-    /// `admin`, `finance`, `volunteer` or `cashier`.
-    pub role: String,
+    /// What the user may do.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     /// Township, none for a county administrator.
     pub township_id: Option<i64>,
     /// Site, for cashiers and volunteers.
@@ -132,7 +137,7 @@ pub struct NewUser {
     /// Name shown.
     pub display_name: String,
     /// Role.
-    pub role: String,
+    pub role: Role,
     /// Township.
     pub township_id: Option<i64>,
     /// Site.

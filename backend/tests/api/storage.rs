@@ -95,7 +95,7 @@ async fn story(db: Db) {
             NewSite {
                 township_id: t.id,
                 name: "食堂".into(),
-                kind: "canteen".into(),
+                kind: backend::store::SiteKind::Canteen,
                 utc_offset_minutes: 480,
             },
             audit("site.create"),
@@ -107,7 +107,7 @@ async fn story(db: Db) {
             NewUser {
                 username: "c".into(),
                 display_name: "C".into(),
-                role: "cashier".into(),
+                role: backend::store::Role::Cashier,
                 township_id: Some(t.id),
                 site_id: Some(site.id),
                 password_hash: "h".into(),
@@ -170,6 +170,15 @@ async fn story(db: Db) {
         2,
         "all or nothing"
     );
+    // Categories that are not JSON are a data error, not an empty list in
+    // the audit log; nothing is stored.
+    let mut broken = fields("戊", "A5");
+    broken.categories = "not json".into();
+    assert!(matches!(
+        db.insert_diners(t.id, vec![broken], Actor::system()).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert_eq!(db.diners_since(t.id, 0).await.unwrap().len(), 2);
     assert_eq!(db.diners_since(t.id, v1).await.unwrap().len(), 0);
     db.update_diner(rows[1].id, fields("乙二", "A2"), Actor::system())
         .await
