@@ -169,7 +169,7 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
     match store.credentials(username).await? {
         Some(creds) => {
             let user = store.user(creds.id).await?.ok_or(StoreError::NotFound)?;
-            if user.role != "admin" {
+            if user.role != crate::roles::Role::Admin {
                 return Err(AppError::Other(format!(
                     "{username} is a {}, not an administrator",
                     user.role
@@ -185,7 +185,7 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
                     NewUser {
                         username: username.into(),
                         display_name: "County administrator".into(),
-                        role: "admin".into(),
+                        role: crate::roles::Role::Admin,
                         township_id: None,
                         site_id: None,
                         password_hash: hash,
@@ -214,7 +214,7 @@ async fn make_first_admin(store: &Db) -> Result<FirstAdmin, AppError> {
             NewUser {
                 username: "admin".into(),
                 display_name: "County administrator".into(),
-                role: "admin".into(),
+                role: crate::roles::Role::Admin,
                 township_id: None,
                 site_id: None,
                 password_hash: hash,
