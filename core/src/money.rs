@@ -352,6 +352,59 @@ mod tests {
     }
 
     #[test]
+    fn several_left_over_fen_go_one_each_to_the_largest_remainders() {
+        // 1.01 in three equal shares: 33.67 fen each, 99 by the floor, two
+        // fen left over: one to each of the first two shares.
+        let thirds = [Decimal::ONE, Decimal::ONE, Decimal::ONE];
+        assert_eq!(
+            Money::from_fen(101).split(&thirds),
+            vec![
+                Money::from_fen(34),
+                Money::from_fen(34),
+                Money::from_fen(33)
+            ]
+        );
+        // 0.11 in shares 0.15, 0.15, 0.7: 1.65, 1.65 and 7.7 fen; two fen
+        // left: to the largest remainder (0.7), then the earlier 0.65.
+        let shares = [Decimal::new(15, 2), Decimal::new(15, 2), Decimal::new(7, 1)];
+        assert_eq!(
+            Money::from_fen(11).split(&shares),
+            vec![Money::from_fen(2), Money::from_fen(1), Money::from_fen(8)]
+        );
+        // The largest remainder wins, wherever it is: 7 fen by 1:2:4 is
+        // exactly 1, 2, 4.
+        let sevenths = [Decimal::ONE, Decimal::TWO, Decimal::from(4)];
+        assert_eq!(
+            Money::from_fen(8).split(&sevenths),
+            vec![Money::from_fen(1), Money::from_fen(2), Money::from_fen(5)]
+        );
+        assert_eq!(
+            Money::from_fen(-101).split(&thirds),
+            vec![
+                Money::from_fen(-34),
+                Money::from_fen(-34),
+                Money::from_fen(-33)
+            ]
+        );
+        assert_eq!(Money::from_fen(5).split(&[]), vec![]);
+        assert_eq!(
+            Money::from_fen(5).split(&[Decimal::ZERO, Decimal::ZERO]),
+            vec![Money::ZERO, Money::ZERO]
+        );
+    }
+
+    #[test]
+    fn parses_through_from_str_and_serde() {
+        assert_eq!("12.50".parse::<Money>(), Ok(Money::from_fen(1250)));
+        assert_eq!(
+            "12.".parse::<Money>(),
+            Err(MoneyError::NotANumber("12.".into()))
+        );
+        let m: Money = serde_json::from_str("\"0.07\"").unwrap();
+        assert_eq!(m.fen(), 7);
+    }
+
+    #[test]
     fn split_adds_up_to_the_whole() {
         let shares = [Decimal::new(5, 1), Decimal::new(3, 1), Decimal::new(2, 1)];
         assert_eq!(
