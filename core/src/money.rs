@@ -394,6 +394,48 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_remainder_wins_even_on_the_smallest_share() {
+        // 0.10 by 19:81 is 1.9 and 8.1 fen: the left-over fen goes to the
+        // first (remainder 0.9), not to the larger share.
+        let shares = [Decimal::from(19), Decimal::from(81)];
+        assert_eq!(
+            Money::from_fen(10).split(&shares),
+            vec![Money::from_fen(2), Money::from_fen(8)]
+        );
+        let shares = [Decimal::from(81), Decimal::from(19)];
+        assert_eq!(
+            Money::from_fen(10).split(&shares),
+            vec![Money::from_fen(8), Money::from_fen(2)]
+        );
+        // 0.05 by 35:14:1 is 3.5, 1.4 and 0.1 fen: the fen goes to 3.5.
+        let shares = [Decimal::from(35), Decimal::from(14), Decimal::ONE];
+        assert_eq!(
+            Money::from_fen(5).split(&shares),
+            vec![Money::from_fen(4), Money::from_fen(1), Money::ZERO]
+        );
+    }
+
+    #[test]
+    fn shows_itself_as_a_decimal_and_in_debug() {
+        assert_eq!(Money::from_fen(1250).to_decimal(), Decimal::new(1250, 2));
+        assert_eq!(format!("{:?}", Money::from_fen(-5)), "Money(-0.05)");
+        assert_eq!(Money::ZERO.to_string(), "0.00");
+        assert_eq!(Money::from_fen(-1).to_string(), "-0.01");
+        assert_eq!(format!("{:>7}", Money::from_fen(350)), "   3.50");
+        assert_eq!(Money::default(), Money::ZERO);
+        assert!(Money::from_fen(-1).is_negative());
+        assert!(!Money::ZERO.is_negative());
+        assert_eq!(
+            Money::from_decimal(Decimal::new(1, 2)),
+            Ok(Money::from_fen(1))
+        );
+        assert_eq!(
+            Money::from_decimal(Decimal::new(1, 3)),
+            Err(MoneyError::FractionOfFen("0.001".into()))
+        );
+    }
+
+    #[test]
     fn parses_through_from_str_and_serde() {
         assert_eq!("12.50".parse::<Money>(), Ok(Money::from_fen(1250)));
         assert_eq!(

@@ -617,6 +617,38 @@ mod tests {
     }
 
     #[test]
+    fn a_bracket_wins_a_tie_with_a_category() {
+        // 90+ and 特困 both pay 0.00 for breakfast: the bracket is named.
+        let mut elder = diner(d(1930, 1, 1));
+        elder.categories.push(CategoryGrant {
+            category: CategoryCode("tekun".into()),
+            from: d(2026, 1, 1),
+            until: None,
+        });
+        check(
+            &elder,
+            d(2026, 3, 1),
+            Slot::Breakfast,
+            false,
+            0,
+            "age 96, bracket 90+",
+        );
+        let q = quote(
+            &book(),
+            SiteId(1),
+            Customer::Diner(&elder),
+            d(2026, 3, 1),
+            Slot::Breakfast,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (q.bracket.as_deref(), q.category.as_ref()),
+            (Some("90+"), None)
+        );
+    }
+
+    #[test]
     fn a_policy_change_mid_month_applies_from_its_date() {
         let mut v2 = dazhai_draft(d(2026, 3, 15));
         v2.standard = prices(600, 1300, 1100);
