@@ -15,7 +15,7 @@ use crate::policy::Slot;
 /// JSON: an object with `"kind"` = `"diner_meal"`, `"walk_in_meal"` or
 /// `"extra"` and the fields below.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SaleLine {
     /// A meal for a diner on the roster, as priced by the terminal.
     DinerMeal {
@@ -70,7 +70,7 @@ impl SaleLine {
 /// JSON: `{"method": "cash", "tendered": "20.00", "change": "8.00"}` or
 /// `{"method": "qr", "reference": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Payment {
     /// Cash handed over, and the change given back.
     Cash {
@@ -90,6 +90,7 @@ pub enum Payment {
 /// A sale made at a terminal. Append-only: a mistake is reversed by a
 /// [`Void`], never edited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Sale {
     /// Id made on the terminal (UUID).
     pub id: SaleId,
@@ -260,6 +261,7 @@ impl Sale {
 
 /// Reverses one sale. A new record: the sale itself is never changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Void {
     /// Id made on the terminal (UUID).
     pub id: VoidId,
