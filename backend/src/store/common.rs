@@ -20,7 +20,8 @@ pub(crate) fn diner_audit_json(d: &super::DinerRow) -> String {
         "township_id": d.township_id,
         "name": d.name,
         "resident_id": d.resident_id.as_deref().map(mask_resident_id),
-        "birth_date": d.birth_date,
+        // The year only: beside the masked ID a full date gives the number away.
+        "birth_year": d.birth_date.as_deref().and_then(|b| b.get(..4)),
         "village": d.village,
         "card_no": d.card_no,
         "inactive_since": d.inactive_since,
@@ -102,8 +103,8 @@ macro_rules! impl_store {
             .bind(&sale.body)
             .bind(received_at)
             .execute(&mut **tx)
-            .await?;
-            if res.rows_affected() == 0 {
+            .await;
+            if $crate::store::inserted(res)? == 0 {
                 let stored: Option<String> =
                     sqlx::query_scalar("SELECT content_hash FROM sales WHERE id = $1")
                         .bind(&sale.id)
@@ -226,8 +227,8 @@ macro_rules! impl_store {
             .bind(&void.body)
             .bind(received_at)
             .execute(&mut **tx)
-            .await?;
-            if res.rows_affected() == 0 {
+            .await;
+            if $crate::store::inserted(res)? == 0 {
                 let stored: Option<String> = sqlx::query_scalar("SELECT content_hash FROM voids WHERE id = $1")
                     .bind(&void.id)
                     .fetch_optional(&mut **tx)

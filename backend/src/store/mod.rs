@@ -35,6 +35,19 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The database URL names no database we serve.
+    #[error("{0}")]
+    BadUrl(String),
+    /// The database server did not answer in time.
+    #[error("cannot reach the database at {host} within {secs} s: {detail}")]
+    Unreachable {
+        /// Host and port tried.
+        host: String,
+        /// Seconds waited.
+        secs: u64,
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 /// Result of a store call.
@@ -750,10 +763,16 @@ impl Db {
             Ok(Db::Postgres(
                 PgStore::connect(url, schema, max_connections).await?,
             ))
-        } else {
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
             Ok(Db::Sqlite(
                 SqliteStore::connect(url, max_connections).await?,
             ))
+        } else {
+            // `mysql://…` once became a SQLite file of that name.
+            let scheme = url.split("://").next().unwrap_or_default();
+            Err(StoreError::BadUrl(format!(
+                "'{scheme}://' is not a database we serve: use postgres://user@host/db, or sqlite:path/to/file.db"
+            )))
         }
     }
 
@@ -771,6 +790,40 @@ impl Db {
             Db::Sqlite(s) => s.execute_raw(sql).await,
             Db::Postgres(s) => s.execute_raw(sql).await,
         }
+    }
+}
+
+/// Rows inserted by an `INSERT … ON CONFLICT DO NOTHING`. On SQLite a
+/// trigger refuses an id already stored (so `INSERT OR REPLACE` cannot
+/// rewrite a sale); for our inserts that is the same as nothing inserted.
+pub(crate) fn inserted<R: HasRowsAffected>(
+    res: Result<R, sqlx::Error>,
+) -> Result<u64, sqlx::Error> {
+    match res {
+        Ok(r) => Ok(r.rows_affected()),
+        Err(sqlx::Error::Database(db)) if db.message().contains(ALREADY_STORED) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+/// What the SQLite triggers of migration 0003 say when refusing an id
+/// already stored.
+const ALREADY_STORED: &str = "is already stored";
+
+/// A database's statement result.
+pub(crate) trait HasRowsAffected {
+    fn rows_affected(&self) -> u64;
+}
+
+impl HasRowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        sqlx::sqlite::SqliteQueryResult::rows_affected(self)
+    }
+}
+
+impl HasRowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        sqlx::postgres::PgQueryResult::rows_affected(self)
     }
 }
 

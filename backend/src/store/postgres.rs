@@ -2,6 +2,7 @@
 //! missing and put first on the search path of every connection).
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -46,6 +47,26 @@ fn plain_identifier(name: &str) -> bool {
         && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// How long to wait for the server before saying it cannot be reached.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Names the server in a connection failure instead of "pool timed out".
+fn unreachable(options: &PgConnectOptions, err: sqlx::Error) -> super::StoreError {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            super::StoreError::Unreachable {
+                host: format!("{}:{}", options.get_host(), options.get_port()),
+                secs: CONNECT_TIMEOUT.as_secs(),
+                detail: match err {
+                    sqlx::Error::PoolTimedOut => "no answer".into(),
+                    other => other.to_string(),
+                },
+            }
+        }
+        other => other.into(),
+    }
+}
+
 impl PgStore {
     /// Connects to `url`, creates `schema` if given, and migrates.
     pub async fn connect(
@@ -62,8 +83,10 @@ impl PgStore {
             }
             let setup = PgPoolOptions::new()
                 .max_connections(1)
+                .acquire_timeout(CONNECT_TIMEOUT)
                 .connect_with(options.clone())
-                .await?;
+                .await
+                .map_err(|e| unreachable(&options, e))?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "CREATE SCHEMA IF NOT EXISTS {schema}"
             )))
@@ -74,8 +97,10 @@ impl PgStore {
         }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .connect_with(options)
-            .await?;
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| unreachable(&options, e))?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }

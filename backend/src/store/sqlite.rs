@@ -28,6 +28,25 @@ async fn lock_diners(
     Ok(())
 }
 
+/// Creates the database file readable by its owner only (0600) when it is
+/// missing: it holds names and ID numbers. SQLite gives its -wal and -shm
+/// files the same mode as the database file.
+fn create_private(path: &std::path::Path) -> StoreResult<()> {
+    let name = path.to_string_lossy();
+    if name.is_empty() || name.starts_with(':') || path.exists() {
+        return Ok(());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(sqlx::Error::Io(e).into()),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) and migrates the database at `url`
     /// (`sqlite:path` or a plain path).
@@ -37,7 +56,9 @@ impl SqliteStore {
         } else {
             format!("sqlite:{url}")
         };
-        let options = SqliteConnectOptions::from_str(&url)?
+        let options = SqliteConnectOptions::from_str(&url)?;
+        create_private(options.get_filename())?;
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
