@@ -16,6 +16,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::PasswordWork;
 use crate::config::Config;
 use crate::rate_limit::LoginLimiter;
 use crate::store::Db;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Failed-login counter.
     pub limiter: Arc<LoginLimiter>,
+    /// Bound on concurrent password hashing.
+    pub passwords: Arc<PasswordWork>,
 }
 
 /// The whole API with its layers.

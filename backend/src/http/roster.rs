@@ -17,7 +17,7 @@ use super::admin::{actor, audit, require, site_in_scope, township_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use crate::domain::{DinerInput, DinerView, policy_book};
-use crate::import::{RowError, parse_roster, read_table};
+use crate::import::{Cancel, ImportError, ImportLimits, RowError, parse_roster, read_table};
 use crate::roles::{Person, Role};
 use crate::store::{DinerRow, Store};
 
@@ -41,7 +41,7 @@ fn today() -> chrono::NaiveDate {
 
 fn views(rows: &[DinerRow]) -> Result<Vec<DinerView>, ApiError> {
     rows.iter()
-        .map(|r| DinerView::from_row(r).map_err(ApiError::Internal))
+        .map(|r| DinerView::from_row(r, today()).map_err(ApiError::Internal))
         .collect()
 }
 
@@ -72,7 +72,7 @@ async fn create_diner(
         .ok_or_else(|| ApiError::Internal("no row returned".into()))?;
     Ok((
         StatusCode::CREATED,
-        Json(DinerView::from_row(row).map_err(ApiError::Internal)?),
+        Json(DinerView::from_row(row, today()).map_err(ApiError::Internal)?),
     ))
 }
 
@@ -89,7 +89,9 @@ async fn get_diner(
     Path(id): Path<i64>,
 ) -> Result<Json<DinerView>, ApiError> {
     let row = diner_in_scope(&state, &person, id).await?;
-    Ok(Json(DinerView::from_row(&row).map_err(ApiError::Internal)?))
+    Ok(Json(
+        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
+    ))
 }
 
 async fn update_diner(
@@ -105,7 +107,9 @@ async fn update_diner(
         .store
         .update_diner(row.id, fields, actor(&person))
         .await?;
-    Ok(Json(DinerView::from_row(&row).map_err(ApiError::Internal)?))
+    Ok(Json(
+        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -140,10 +144,6 @@ async fn import_diners(
     require(&person, &[Role::Admin])?;
     let t = township_in_scope(&state, &person, id).await?;
     let body = body?;
-    let table = tokio::task::spawn_blocking(move || read_table(&body))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|m| ApiError::Invalid("unreadable_file", m))?;
     let known: HashMap<String, i64> = state
         .store
         .diners_since(t.id, 0)
@@ -151,8 +151,22 @@ async fn import_diners(
         .into_iter()
         .filter_map(|d| Some((d.resident_id?, d.id)))
         .collect();
-    let parsed = parse_roster(table, &known, today())
-        .map_err(|m| ApiError::Invalid("unreadable_file", m))?;
+    // When the request times out this future is dropped, the guard cancels,
+    // and the blocking job stops at its next row.
+    let cancel = Cancel::default();
+    let _cancel_on_drop = cancel.on_drop();
+    let today = today();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let table = read_table(&body, &ImportLimits::default(), &cancel)?;
+        parse_roster(table, &known, today, &cancel)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| match e {
+        ImportError::TooLarge(m) => ApiError::Invalid("file_too_large", m),
+        ImportError::Unreadable(m) => ApiError::Invalid("unreadable_file", m),
+        ImportError::Cancelled => ApiError::Internal("the import was cancelled".into()),
+    })?;
     let total_rows = parsed.good.len() + parsed.bad.len();
     if !parsed.bad.is_empty() && !q.import_good {
         let body = ImportRefused {

@@ -174,6 +174,85 @@ async fn bad_input_table(app: TestApp) {
             says: "too large",
         },
         Case {
+            what: "nil sale id",
+            path: sales.clone(),
+            body: edit(&|s| s["id"] = json!("00000000-0000-0000-0000-000000000000")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "nil UUID",
+        },
+        Case {
+            what: "50 lines of 100,000 yuan",
+            path: sales.clone(),
+            body: edit(&|s| {
+                let line = json!({"kind": "extra", "name": "宴席", "unit_price": "100000.00", "quantity": 1});
+                s["lines"] = json!(vec![line; 50]);
+                s["payment"] = json!({"method": "qr"});
+            }),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "total",
+        },
+        Case {
+            what: "sold in the year 1",
+            path: sales.clone(),
+            body: edit(&|s| s["sold_at"] = json!("0001-01-01T00:00:00Z")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "too far from its business date",
+        },
+        Case {
+            what: "sold in the year 9999",
+            path: sales.clone(),
+            body: edit(&|s| s["sold_at"] = json!("9999-12-31T23:59:59Z")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "too far from its business date",
+        },
+        Case {
+            what: "unknown field inside a sale",
+            path: sales.clone(),
+            body: edit(&|s| s["discount"] = json!("1.00")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "discount",
+        },
+        Case {
+            what: "unknown field inside a line",
+            path: sales.clone(),
+            body: edit(&|s| s["lines"][0]["colour"] = json!("red")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "colour",
+        },
+        Case {
+            what: "unknown field inside the payment",
+            path: sales.clone(),
+            body: edit(&|s| s["payment"]["tip"] = json!("1.00")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "tip",
+        },
+        Case {
+            what: "a control character in an item name",
+            path: sales.clone(),
+            body: edit(&|s| {
+                s["lines"] = json!([{"kind": "extra", "name": "豆\u{0}浆", "unit_price": "1.50", "quantity": 1}]);
+                s["payment"] = json!({"method": "qr"});
+            }),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "control character",
+        },
+        Case {
+            what: "a control character in a diner's name",
+            path: diners.clone(),
+            body: Body::Json(json!({"name": "王\u{0}五"})),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "control character",
+        },
+        Case {
+            what: "an admin without a township, made by a township admin",
+            path: "/api/users".to_string(),
+            body: Body::Json(
+                json!({"username": "new_admin", "display_name": "x", "role": "admin", "password": "a-long-test-password"}),
+            ),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "an admin belongs to a township",
+        },
+        Case {
             what: "invalid ID number",
             path: diners.clone(),
             body: Body::Json(json!({"name": "王五", "resident_id": bad_id})),
@@ -244,6 +323,11 @@ async fn bad_input_table(app: TestApp) {
                 })
                 .unwrap_or_default();
         assert!(!message.is_empty(), "{}: a message", case.what);
+        assert!(
+            !message.contains("Failed to") && !message.contains(" a admin"),
+            "{}: '{message}' should read well",
+            case.what
+        );
         assert!(
             message.contains(case.says),
             "{}: '{message}' should say '{}'",
