@@ -11,9 +11,7 @@ use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use crate::auth::{self, TERMINAL_PREFIX};
 use crate::roles::{Person, Role};
-use crate::store::{
-    Actor, AuditEntry, AuditRow, NewSite, NewUser, Site, Store, Terminal, Township, User,
-};
+use crate::store::{Actor, AuditEntry, AuditRow, NewSite, NewUser, Site, Terminal, Township, User};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,7 +14,7 @@ use super::error::ApiError;
 use super::extract::Json;
 use crate::auth::{self, SESSION_PREFIX};
 use crate::roles::Person;
-use crate::store::{Actor, AuditEntry, Store, User};
+use crate::store::{Actor, AuditEntry, User};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -19,7 +19,7 @@ use super::extract::{Json, Path, Query};
 use crate::domain::{DinerInput, DinerView, policy_book};
 use crate::import::{Cancel, ImportError, ImportLimits, RowError, parse_roster, read_table};
 use crate::roles::{Person, Role};
-use crate::store::{DinerRow, Store};
+use crate::store::DinerRow;
 
 pub fn router() -> Router<AppState> {
     Router::new()

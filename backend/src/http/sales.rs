@@ -11,7 +11,7 @@ use super::admin::{require, site_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use crate::roles::{Person, Role};
-use crate::store::{SaleLineRow, SaleRow, Store};
+use crate::store::{SaleLineRow, SaleRow};
 
 pub fn router() -> Router<AppState> {
     Router::new()

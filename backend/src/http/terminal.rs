@@ -17,7 +17,7 @@ use super::extract::{Json, Path, Query, TerminalCaller};
 use crate::domain::{diner_from_row, policy_book};
 use crate::ingest::{MAX_BATCH, canonical, prepare_sales, prepare_voids};
 use crate::roles::Role;
-use crate::store::{CloseOutcome, Outcome, ShiftRow, Site, Store, Terminal};
+use crate::store::{CloseOutcome, Outcome, ShiftRow, Site, Terminal};
 
 pub fn router() -> Router<AppState> {
     Router::new()
