@@ -9,13 +9,15 @@ use crate::store::{DinerFields, DinerRow, PolicyRow};
 use crate::text::check_text;
 
 /// A diner as written by an administrator or read from the ledger.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DinerInput {
-    /// Name.
+    /// Name, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// Resident ID number (18 characters), when known.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{17}[0-9Xx]$")]
     pub resident_id: Option<String>,
     /// Birth date, for diners without an ID number.
     #[serde(default)]
@@ -71,6 +73,14 @@ impl DinerInput {
         {
             return Err(format!("the birth date {b} is in the future"));
         }
+        if let Some(b) = self.birth_date
+            && chrono::Datelike::year(&b) < canteen_core::resident_id::EARLIEST_BIRTH_YEAR
+        {
+            return Err(format!(
+                "the birth date {b} is before {}: check for a typing mistake",
+                canteen_core::resident_id::EARLIEST_BIRTH_YEAR
+            ));
+        }
         for g in &self.categories {
             if g.category.0.trim().is_empty() {
                 return Err("a category needs a code".into());
@@ -118,6 +128,8 @@ pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
         birth_date: parse_date(&row.birth_date)?,
         village: row.village.clone(),
         card_no: row.card_no.clone(),
+        // The roster does not store a registration date yet: no limit.
+        active_from: None,
         inactive_since: parse_date(&row.inactive_since)?,
         categories,
     })
@@ -126,7 +138,7 @@ pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
 /// A diner as the office sees it: the ID number masked, and the birth year
 /// and age instead of the birth date (a masked number beside the full
 /// birth date narrows it to a handful of candidates).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DinerView {
     /// Id.
     pub id: i64,

@@ -15,7 +15,6 @@ use crate::roles::Role;
 use crate::store::{
     Db, LineToStore, SaleToStore, Site, StoreResult, Terminal, User, Verdict, VoidToStore,
 };
-use crate::text::check_text;
 
 /// Most records in one batch.
 pub const MAX_BATCH: usize = 500;
@@ -43,45 +42,6 @@ const EARLIEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2
     Some(d) => d,
     None => chrono::NaiveDate::MIN,
 };
-
-/// Bounds on a whole sale that the backend checks at its edge: a nil id,
-/// a total beyond [`MAX_AMOUNT_FEN`], and a `sold_at` whose local date is
-/// more than a day from the business date (a cash sale so far off falls
-/// outside every shift). One function, to hand over to `Sale::validate`
-/// when canteen-core checks these itself.
-pub fn check_sale_bounds(sale: &Sale, utc_offset_minutes: i64) -> Result<(), String> {
-    if sale.id.0.is_nil() {
-        return Err("the sale id is the nil UUID: the terminal must make a random id".into());
-    }
-    // The standard total: what paid and subsidy together come to.
-    let within = sale
-        .lines
-        .iter()
-        .try_fold(0i64, |sum, line| {
-            let standard = match line {
-                SaleLine::DinerMeal { standard, .. } => *standard,
-                other => other.amount()?,
-            };
-            sum.checked_add(standard.fen())
-        })
-        .is_some_and(|t| t.abs() <= MAX_AMOUNT_FEN);
-    if !within {
-        return Err(format!(
-            "the sale's total is beyond any canteen sale (at most {})",
-            Money::from_fen(MAX_AMOUNT_FEN)
-        ));
-    }
-    let sold_on = local_date(sale.sold_at, utc_offset_minutes);
-    let gap = (sold_on - sale.business_date).num_days();
-    if gap.abs() > 1 {
-        return Err(format!(
-            "the sale was sold at {} (local date {sold_on}), too far from its business date {}: check the terminal's clock",
-            sale.sold_at.to_rfc3339(),
-            sale.business_date
-        ));
-    }
-    Ok(())
-}
 
 /// What the terminal's site knows for a batch: its cashiers, diners and
 /// price policies.
@@ -184,32 +144,19 @@ fn check_sale(
         return Err(format!("a sale has at most {MAX_LINES} lines"));
     }
     for (i, line) in sale.lines.iter().enumerate() {
-        if let SaleLine::Extra { name, .. } = line {
-            if name.chars().count() > 100 {
-                return Err(format!(
-                    "line {}: an item name has at most 100 characters",
-                    i + 1
-                ));
-            }
-            check_text(&format!("line {}: the item name", i + 1), name)?;
-        }
-        if let SaleLine::DinerMeal {
-            bracket, category, ..
-        } = line
+        if let SaleLine::Extra { name, .. } = line
+            && name.chars().count() > 100
         {
-            if let Some(b) = bracket {
-                check_text(&format!("line {}: the bracket", i + 1), b)?;
-            }
-            if let Some(c) = category {
-                check_text(&format!("line {}: the category", i + 1), &c.0)?;
-            }
+            return Err(format!(
+                "line {}: an item name has at most 100 characters",
+                i + 1
+            ));
         }
     }
-    if let Payment::Qr { reference: Some(r) } = &sale.payment {
-        if r.chars().count() > 200 {
-            return Err("a payment reference has at most 200 characters".into());
-        }
-        check_text("the payment reference", r)?;
+    if let Payment::Qr { reference: Some(r) } = &sale.payment
+        && r.chars().count() > 200
+    {
+        return Err("a payment reference has at most 200 characters".into());
     }
     let today = local_date(now, site.utc_offset_minutes);
     if sale.business_date < EARLIEST_DATE {
@@ -224,7 +171,6 @@ fn check_sale(
             sale.business_date
         ));
     }
-    check_sale_bounds(sale, site.utc_offset_minutes)?;
     let mut lines = Vec::with_capacity(sale.lines.len());
     for (i, line) in sale.lines.iter().enumerate() {
         let n = i + 1;
@@ -379,7 +325,6 @@ pub async fn prepare_voids(
             // Not blank, at most `Void::MAX_REASON_CHARS`: the core's rule,
             // so the terminal can check it before it posts.
             v.validate().map_err(|e| e.to_string())?;
-            check_text("the reason", &v.reason)?;
             let reason = v.reason.trim();
             let body = canonical(v);
             Ok(VoidToStore {

@@ -1,16 +1,14 @@
-//! One check for every text that comes in from outside (names, usernames,
-//! void reasons, path and query parameters, imported cells): control
-//! characters are refused. PostgreSQL cannot store NUL at all, and the rest
-//! (escape codes, line breaks in a name) only serve to garble logs, receipts
-//! and exports.
+//! The check for the text the backend takes beyond the sale model (diner
+//! names, usernames, site names, path and query parameters, imported cells):
+//! canteen-core's rule, no control characters (PostgreSQL cannot store NUL
+//! at all, and the rest garble logs, receipts and exports), worded as core
+//! words it for sales and voids.
 
 /// Why a text was refused, naming the field and the character's position.
 pub fn control_character(what: &str, text: &str) -> Option<String> {
-    let (at, c) = text.chars().enumerate().find(|(_, c)| c.is_control())?;
+    let found = canteen_core::text::control_character(text)?;
     Some(format!(
-        "{what} holds a control character (U+{:04X} at character {}); remove it and send again",
-        u32::from(c),
-        at + 1
+        "{what} holds a control character ({found}): remove it"
     ))
 }
 

@@ -12,14 +12,18 @@ pub mod age;
 pub mod claim;
 pub mod diner;
 pub mod example;
+pub mod first_meal;
 pub mod ids;
 pub mod money;
 pub mod month;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 pub mod policy;
 pub mod pricing;
 pub mod resident_id;
 pub mod sale;
 pub mod shift;
+pub mod text;
 
 pub use age::{BusinessDate, age_on};
 pub use claim::{Claim, ClaimInput, MonthClose, Received, reconcile};
@@ -31,4 +35,4 @@ pub use policy::{PolicyBook, PolicyError, PricePolicy, PricePolicyDraft, Slot};
 pub use pricing::{Customer, PriceReason, PricingError, Quote, quote};
 pub use resident_id::{ResidentId, ResidentIdError};
 pub use sale::{FreeMealDay, Payment, Sale, SaleError, SaleLine, Void, VoidError};
-pub use shift::{ShiftTally, SubsidisedMeals, SubsidyBasis};
+pub use shift::{LateSale, LateVoid, ShiftCheck, ShiftTally, SubsidisedMeals, SubsidyBasis};
