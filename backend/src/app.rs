@@ -4,7 +4,6 @@
 //! in-flight requests finish.
 
 use std::net::SocketAddr;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -179,10 +178,8 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
     match store.credentials(username).await? {
         Some(creds) => {
             let user = store.user(creds.id).await?.ok_or(StoreError::NotFound)?;
-            if user.role != "admin" {
-                let role = crate::roles::Role::from_str(&user.role)
-                    .map(crate::roles::Role::with_article)
-                    .unwrap_or("not an admin");
+            if user.role != crate::roles::Role::Admin {
+                let role = user.role.with_article();
                 return Err(AppError::Other(format!(
                     "{username} is {role}, not an administrator"
                 )));
@@ -202,7 +199,7 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
                     NewUser {
                         username: username.into(),
                         display_name: "County administrator".into(),
-                        role: "admin".into(),
+                        role: crate::roles::Role::Admin,
                         township_id: None,
                         site_id: None,
                         password_hash: hash,
@@ -231,7 +228,7 @@ async fn make_first_admin(store: &Db) -> Result<FirstAdmin, AppError> {
             NewUser {
                 username: "admin".into(),
                 display_name: "County administrator".into(),
-                role: "admin".into(),
+                role: crate::roles::Role::Admin,
                 township_id: None,
                 site_id: None,
                 password_hash: hash,

@@ -8,6 +8,49 @@ use serde::{Deserialize, Serialize};
 use crate::store::{DinerFields, DinerRow, PolicyRow};
 use crate::text::check_text;
 
+/// What a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SiteKind {
+    /// The township canteen.
+    Canteen,
+    /// A village Happiness Commune.
+    Commune,
+}
+
+/// A word that names no kind of site.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a kind of site: a site's kind is 'canteen' or 'commune'")]
+pub struct UnknownSiteKind(pub String);
+
+impl SiteKind {
+    /// Stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::Canteen => "canteen",
+            SiteKind::Commune => "commune",
+        }
+    }
+}
+
+impl std::str::FromStr for SiteKind {
+    type Err = UnknownSiteKind;
+    fn from_str(s: &str) -> Result<SiteKind, UnknownSiteKind> {
+        match s {
+            "canteen" => Ok(SiteKind::Canteen),
+            "commune" => Ok(SiteKind::Commune),
+            other => Err(UnknownSiteKind(other.into())),
+        }
+    }
+}
+
+impl TryFrom<String> for SiteKind {
+    type Error = UnknownSiteKind;
+    fn try_from(s: String) -> Result<SiteKind, UnknownSiteKind> {
+        s.parse()
+    }
+}
+
 /// A diner as written by an administrator or read from the ledger.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

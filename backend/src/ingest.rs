@@ -56,7 +56,7 @@ async fn context(store: &Db, site: &Site, diner_ids: Vec<i64>) -> StoreResult<Co
         .users(Some(site.township_id))
         .await?
         .into_iter()
-        .filter(|u| u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(site.id))
+        .filter(|u| u.active && u.role == Role::Cashier && u.site_id == Some(site.id))
         .map(|u| (u.id, u))
         .collect();
     let mut diners = HashMap::new();
@@ -250,6 +250,7 @@ fn check_sale(
     let body = canonical(sale);
     Ok(SaleToStore {
         id: sale.id.to_string(),
+        township_id: site.township_id,
         site_id: site.id,
         terminal_id: terminal.id,
         cashier_id: sale.cashier_id.0,

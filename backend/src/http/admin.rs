@@ -236,7 +236,7 @@ async fn create_site(
     let site = NewSite {
         township_id: req.township_id,
         name: clean_name(&req.name, "site")?,
-        kind: req.kind.as_str().into(),
+        kind: req.kind.into(),
         utc_offset_minutes: offset,
     };
     let s = state
@@ -507,7 +507,7 @@ async fn create_user(
             NewUser {
                 username,
                 display_name: clean_name(&req.display_name, "user")?,
-                role: role.as_str().into(),
+                role,
                 township_id,
                 site_id,
                 password_hash: hash,

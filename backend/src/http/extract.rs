@@ -130,7 +130,7 @@ impl FromRequestParts<AppState> for Person {
             .session_user(&token_hash(token), now)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        Person::new(user).map_err(|e| ApiError::Internal(e.to_string()))
+        Ok(Person::new(user))
     }
 }
 

@@ -11,6 +11,9 @@
 
 use serde::Serialize;
 
+pub use crate::domain::SiteKind;
+pub use crate::roles::Role;
+
 mod audit;
 mod dialect;
 mod org;
@@ -30,7 +33,7 @@ pub enum StoreError {
     Duplicate(String),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -50,6 +53,19 @@ pub enum StoreError {
         /// What went wrong.
         detail: String,
     },
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A stored value that cannot be decoded is corrupt data, not a failing
+    /// database.
+    fn from(err: sqlx::Error) -> StoreError {
+        match err {
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                StoreError::Corrupt(err.to_string())
+            }
+            other => StoreError::Database(other),
+        }
+    }
 }
 
 /// Result of a store call.
@@ -73,8 +89,9 @@ pub struct Site {
     pub township_id: i64,
     /// Name.
     pub name: String,
-    /// `canteen` or `commune`.
-    pub kind: String,
+    /// Canteen or commune.
+    #[sqlx(try_from = "String")]
+    pub kind: SiteKind,
     /// Offset of local time from UTC in minutes (480 for Asia/Shanghai).
     pub utc_offset_minutes: i64,
 }
@@ -86,8 +103,8 @@ pub struct NewSite {
     pub township_id: i64,
     /// Name.
     pub name: String,
-    /// `canteen` or `commune`.
-    pub kind: String,
+    /// Canteen or commune.
+    pub kind: SiteKind,
     /// Offset of local time from UTC in minutes.
     pub utc_offset_minutes: i64,
 }
@@ -101,8 +118,9 @@ pub struct User {
     pub username: String,
     /// Name shown.
     pub display_name: String,
-    /// `admin`, `finance`, `volunteer` or `cashier`.
-    pub role: String,
+    /// What the user may do.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     /// Township, none for a county administrator.
     pub township_id: Option<i64>,
     /// Site, for cashiers and volunteers.
@@ -132,7 +150,7 @@ pub struct NewUser {
     /// Name shown.
     pub display_name: String,
     /// Role.
-    pub role: String,
+    pub role: Role,
     /// Township.
     pub township_id: Option<i64>,
     /// Site.
@@ -328,6 +346,8 @@ pub struct LineToStore {
 pub struct SaleToStore {
     /// Sale id (UUID text).
     pub id: String,
+    /// Township of the site, on every row the sale writes.
+    pub township_id: i64,
     /// Site.
     pub site_id: i64,
     /// Terminal.
@@ -379,7 +399,7 @@ pub struct VoidToStore {
     pub body: String,
     /// The voider's name, for the audit log.
     pub actor_name: String,
-    /// Township, for the audit log.
+    /// Township of the site: on the void row and its audit entry.
     pub township_id: i64,
 }
 
@@ -475,6 +495,8 @@ pub struct SaleLineRow {
 pub struct ShiftRow {
     /// Id (UUID text made on the terminal).
     pub id: String,
+    /// Township of the site.
+    pub township_id: i64,
     /// Site.
     pub site_id: i64,
     /// Terminal.
