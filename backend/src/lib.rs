@@ -19,3 +19,4 @@ pub mod ingest;
 pub mod rate_limit;
 pub mod roles;
 pub mod store;
+pub mod text;

@@ -6,6 +6,7 @@ mod helpers;
 
 mod bad_input;
 mod document;
+mod edge;
 mod idempotency;
 mod misc;
 mod roles;
