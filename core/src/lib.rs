@@ -18,8 +18,10 @@ pub mod month;
 pub mod policy;
 pub mod pricing;
 pub mod resident_id;
+pub mod review;
 pub mod sale;
 pub mod shift;
+pub mod welfare;
 
 pub use age::{BusinessDate, age_on};
 pub use claim::{Claim, ClaimInput, MonthClose, Received, reconcile};
@@ -30,5 +32,7 @@ pub use month::YearMonth;
 pub use policy::{PolicyBook, PolicyError, PricePolicy, PricePolicyDraft, Slot};
 pub use pricing::{Customer, PriceReason, PricingError, Quote, quote};
 pub use resident_id::{ResidentId, ResidentIdError};
+pub use review::{ClaimTotals, Decision, ReviewedClaim, ReviewedFlag, Verdict, review};
 pub use sale::{FreeMealDay, Payment, Sale, SaleError, SaleLine, Void, VoidError};
 pub use shift::{ShiftTally, SubsidisedMeals, SubsidyBasis};
+pub use welfare::{AbsentRegular, WelfareRule, absent_regulars};

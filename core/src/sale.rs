@@ -322,6 +322,9 @@ impl Void {
 pub struct Purchase {
     /// What was bought.
     pub item: String,
+    /// How much, in the buyer's words ("5 斤").
+    #[serde(default)]
+    pub quantity: Option<String>,
     /// What it cost.
     pub cost: Money,
     /// Who paid for it.
@@ -634,6 +637,7 @@ mod tests {
             volunteers: vec!["张大妈".into()],
             purchases: vec![Purchase {
                 item: "猪肉".into(),
+                quantity: Some("5斤".into()),
                 cost: Money::from_fen(8500),
                 paid_by: "村委会".into(),
             }],

@@ -24,6 +24,8 @@ mod admin;
 mod docs;
 pub mod error;
 pub mod extract;
+mod finance;
+mod free_meals;
 mod login;
 mod roster;
 mod sales;
@@ -51,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .merge(roster::router())
         .merge(sales::router())
         .merge(terminal::router())
+        .merge(finance::router())
+        .merge(free_meals::router())
         .merge(docs::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .with_state(state)

@@ -11,6 +11,7 @@ use std::future::Future;
 use serde::Serialize;
 
 mod common;
+pub mod finance;
 pub mod postgres;
 pub mod sqlite;
 
