@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backend::ingest::prepare_sales;
-use backend::store::{Db, SaleToStore, Store, Terminal};
+use backend::store::{Db, SaleToStore, Terminal};
 use canteen_core::{Sale, TerminalId};
 use helpers::{Backend, TestApp, World, batch, fresh_config, spawn_app_with, world};
 use serde_json::json;
@@ -201,10 +201,7 @@ async fn raw_rate(kind: Backend, w: &World, source: &Db, rows: &[SaleToStore]) -
         .await
         .expect("connect");
     copy_parents(source, &target, w).await;
-    match &target {
-        Db::Sqlite(s) => raw_insert!(s.pool(), rows),
-        Db::Postgres(p) => raw_insert!(p.pool(), rows),
-    }
+    raw_insert!(target.pool(), rows)
 }
 
 /// The rows sales refer to (site, terminal, cashier, diners), so the raw

@@ -14,7 +14,7 @@ use crate::auth::{self, Secret};
 use crate::config::Config;
 use crate::http::{AppState, router};
 use crate::rate_limit::LoginLimiter;
-use crate::store::{Actor, AuditEntry, Db, NewUser, Store, StoreError};
+use crate::store::{Actor, AuditEntry, Db, NewUser, StoreError};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]

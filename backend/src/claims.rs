@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{diner_from_row, local_date, policy_book};
 use crate::store::finance::{ClaimRecords, CloseRecord, DecisionToStore, month_range};
-use crate::store::{Actor, AuditEntry, Db, Site, Store, StoreError, Township};
+use crate::store::{Actor, AuditEntry, Db, Site, StoreError, Township};
 
 /// What can go wrong with a claim.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use crate::app::FirstAdmin;
 use crate::auth::{self, TERMINAL_PREFIX};
 use crate::domain::{DinerInput, diner_from_row, local_date, policy_book};
 use crate::ingest::prepare_sales;
-use crate::store::{Actor, AuditEntry, Db, NewSite, NewUser, Store, Terminal, User};
+use crate::store::{Actor, AuditEntry, Db, NewSite, NewUser, Terminal, User};
 
 /// A small deterministic random source, so every demo looks the same.
 struct Rng(u64);

@@ -8,13 +8,15 @@ use serde::{Deserialize, Serialize};
 use crate::store::{DinerFields, DinerRow, PolicyRow};
 
 /// A diner as written by an administrator or read from the ledger.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DinerInput {
-    /// Name.
+    /// Name, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// Resident ID number (18 characters), when known.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{17}[0-9Xx]$")]
     pub resident_id: Option<String>,
     /// Birth date, for diners without an ID number.
     #[serde(default)]
@@ -104,13 +106,15 @@ pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
         birth_date: parse_date(&row.birth_date)?,
         village: row.village.clone(),
         card_no: row.card_no.clone(),
+        // The roster does not store a registration date yet: no limit.
+        active_from: None,
         inactive_since: parse_date(&row.inactive_since)?,
         categories,
     })
 }
 
 /// A diner as the office sees it: the ID number masked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DinerView {
     /// Id.
     pub id: i64,

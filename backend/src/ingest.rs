@@ -13,7 +13,7 @@ use crate::auth::sha256_hex;
 use crate::domain::{diner_from_row, local_date, policy_book};
 use crate::roles::Role;
 use crate::store::{
-    LineToStore, SaleToStore, Site, Store, StoreResult, Terminal, User, Verdict, VoidToStore,
+    Db, LineToStore, SaleToStore, Site, StoreResult, Terminal, User, Verdict, VoidToStore,
 };
 
 /// Most records in one batch.
@@ -51,7 +51,7 @@ struct Context {
     policies: PolicyBook,
 }
 
-async fn context<S: Store>(store: &S, site: &Site, diner_ids: Vec<i64>) -> StoreResult<Context> {
+async fn context(store: &Db, site: &Site, diner_ids: Vec<i64>) -> StoreResult<Context> {
     let cashiers = store
         .users(Some(site.township_id))
         .await?
@@ -273,8 +273,8 @@ fn check_sale(
 }
 
 /// Checks and prices a batch: each sale ready to store, or why not.
-pub async fn prepare_sales<S: Store>(
-    store: &S,
+pub async fn prepare_sales(
+    store: &Db,
     terminal: &Terminal,
     site: &Site,
     sales: &[Sale],
@@ -296,8 +296,8 @@ pub async fn prepare_sales<S: Store>(
 }
 
 /// Checks a batch of voids.
-pub async fn prepare_voids<S: Store>(
-    store: &S,
+pub async fn prepare_voids(
+    store: &Db,
     terminal: &Terminal,
     site: &Site,
     voids: &[Void],

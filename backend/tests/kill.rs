@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backend::store::{Db, Store};
+use backend::store::Db;
 use canteen_core::{Money, Sale, SaleLine};
 use helpers::{Backend, TestApp, World, batch, fresh_config, login, world};
 use reqwest::Client;

@@ -31,6 +31,7 @@ fn roster(n: i64) -> Vec<Diner> {
             birth_date: NaiveDate::from_ymd_opt(1930 + (i % 30) as i32, 1 + (i % 12) as u32, 1),
             village: None,
             card_no: None,
+            active_from: None,
             inactive_since: None,
             categories: vec![],
         })

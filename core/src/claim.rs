@@ -11,9 +11,14 @@
 //! How a second subsidised meal in one slot and day is decided: each line is
 //! decided when the month it is claimed in closes (or now, for an open
 //! month). At that moment it is claimed if no line for the same diner, slot
-//! and day was already claimed in an earlier closed month, and it is the
-//! earliest sold among the lines received by then. So a closed claim never
-//! changes, and across all lines at most one is claimed.
+//! and day holds the slot from an earlier closed month, and it is the first
+//! sold ([`crate::first_meal`]) among the lines received by then. So a closed
+//! claim never changes, and across all lines at most one is claimed at a
+//! time. A late void of the line that holds the slot frees it: lines received
+//! from the void on compete for it again (and the first sold among them is
+//! claimed as a late adjustment), lines received before it stay duplicates.
+//!
+//! The roster check runs last, on the meals claimed after every other check.
 
 use std::collections::BTreeMap;
 
@@ -23,21 +28,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::diner::{CategoryCode, Diner};
+use crate::first_meal::{MealOrder, first_sold};
 use crate::ids::{DinerId, FreeMealId, SaleId, SiteId};
 use crate::money::Money;
 use crate::month::YearMonth;
 use crate::policy::{PolicyBook, Slot};
 use crate::pricing::{Customer, Priced, price};
+pub use crate::sale::Received;
 use crate::sale::{FreeMealDay, Sale, SaleLine, Void};
-
-/// A record with the time the backend received it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Received<T> {
-    /// The record.
-    pub record: T,
-    /// When the backend received it: what decides whether it is late.
-    pub received_at: DateTime<Utc>,
-}
 
 /// A month closed at a site, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,8 +310,8 @@ impl Candidate<'_> {
         }
     }
 
-    fn order_key(&self) -> (DateTime<Utc>, SaleId, usize) {
-        (self.sale.sold_at, self.sale.id, self.index)
+    fn order(&self) -> MealOrder {
+        MealOrder::of(self.sale, self.index)
     }
 
     fn present_at(&self, t: Option<DateTime<Utc>>) -> bool {
@@ -508,45 +506,69 @@ fn decide_one_per_slot(candidates: &mut [Candidate<'_>]) {
         }
         let group = &order[start..end];
         start = end;
-        if group.len() == 1 {
-            continue; // Alone: claimed unless cancelled.
+        if group.len() > 1 {
+            decide_group(candidates, group);
+        } // Alone: claimed unless cancelled.
+    }
+}
+
+/// The lines of one diner, slot and day, decided at each close in turn.
+fn decide_group(candidates: &mut [Candidate<'_>], group: &[usize]) {
+    // Decision times, earliest first; an open month decides last (now).
+    let mut times: Vec<Option<DateTime<Utc>>> =
+        group.iter().map(|&i| candidates[i].decided_at).collect();
+    times.sort_by_key(|t| (t.is_none(), *t));
+    times.dedup();
+    // The line claimed in a closed month, and when its void arrived if one
+    // did: it holds the slot until then, and afterwards only lines received
+    // from the void on may take the slot again.
+    let mut frozen: Option<(SaleId, Option<DateTime<Utc>>)> = None;
+    for t in times {
+        let (held_by, freed) = match frozen {
+            Some((sale, Some(voided))) if t.is_none_or(|t| voided < t) => {
+                (None, Some((sale, voided)))
+            }
+            Some((sale, _)) => (Some(sale), None),
+            None => (None, None),
+        };
+        let in_contest = |c: &Candidate<'_>| {
+            c.present_at(t)
+                && c.decided_at.is_none_or(|d| t.is_some_and(|t| d >= t))
+                && freed.is_none_or(|(_, voided)| voided <= c.received_at)
+        };
+        let winner = if held_by.is_some() {
+            None
+        } else {
+            first_sold(
+                group
+                    .iter()
+                    .map(|&i| &candidates[i])
+                    .filter(|c| in_contest(c)),
+                |c| c.order(),
+            )
+            .map(|c| (c.order(), c.decided_at == t, c.voided_at))
+        };
+        for &i in group {
+            let c = &mut candidates[i];
+            if c.decided_at != t || matches!(c.outcome, Outcome::Cancelled) {
+                continue;
+            }
+            // The sale that keeps this line from the slot, if any: the frozen
+            // claim, unless its void arrived first; else the contest's winner.
+            let taken_by = held_by
+                .or(freed
+                    .filter(|&(_, voided)| c.received_at < voided)
+                    .map(|(sale, _)| sale))
+                .or(winner
+                    .filter(|(order, ..)| *order != c.order())
+                    .map(|(order, ..)| order.sale_id));
+            c.outcome = match taken_by {
+                Some(claimed_sale) => Outcome::Flagged(Flag::SecondSubsidisedMeal { claimed_sale }),
+                None => Outcome::Claimed,
+            };
         }
-        // Decision times, earliest first; an open month decides last (now).
-        let mut times: Vec<Option<DateTime<Utc>>> =
-            group.iter().map(|&i| candidates[i].decided_at).collect();
-        times.sort_by_key(|t| (t.is_none(), *t));
-        times.dedup();
-        let mut frozen_claim: Option<SaleId> = None;
-        for t in times {
-            let winner = group
-                .iter()
-                .map(|&i| &candidates[i])
-                .filter(|c| c.present_at(t))
-                .filter(|c| c.decided_at.is_none_or(|d| t.is_some_and(|t| d >= t)))
-                .min_by_key(|c| c.order_key())
-                .map(|c| (c.sale.id, c.index));
-            for &i in group {
-                let c = &mut candidates[i];
-                if c.decided_at != t || matches!(c.outcome, Outcome::Cancelled) {
-                    continue;
-                }
-                if let Some(claimed_sale) = frozen_claim {
-                    c.outcome = Outcome::Flagged(Flag::SecondSubsidisedMeal { claimed_sale });
-                } else if winner == Some((c.sale.id, c.index)) {
-                    c.outcome = Outcome::Claimed;
-                } else if let Some((claimed_sale, _)) = winner {
-                    c.outcome = Outcome::Flagged(Flag::SecondSubsidisedMeal { claimed_sale });
-                }
-            }
-            if frozen_claim.is_none()
-                && let Some((sale, index)) = winner
-                && group.iter().any(|&i| {
-                    let c = &candidates[i];
-                    c.sale.id == sale && c.index == index && c.decided_at == t
-                })
-            {
-                frozen_claim = Some(sale);
-            }
+        if let Some((order, true, voided_at)) = winner {
+            frozen = Some((order.sale_id, voided_at));
         }
     }
 }
@@ -639,62 +661,42 @@ fn build_claim(
             }
         }
     }
-    let mut sold: BTreeMap<(NaiveDate, Slot), usize> = BTreeMap::new();
-    for c in &candidates {
-        let regular =
-            c.claim_month == input.month && YearMonth::of(c.sale.business_date) == input.month;
-        if c.sale.site_id == input.site_id && regular && !matches!(c.outcome, Outcome::Cancelled) {
-            *sold.entry((c.sale.business_date, c.sale.slot)).or_default() += 1;
-        }
-    }
-    flag_beyond_roster(input, roster, &sold, &mut lines, &mut flagged);
+    flag_beyond_roster(input, roster, &mut lines, &mut flagged);
     flagged.sort_by_key(|l| (l.business_date, l.slot, l.sale_id, l.line_index));
     totals(input, closes, lines, flagged)
 }
 
-/// When a day's subsidised meals sold in a slot (flagged or not) outnumber
-/// the roster's active eligible diners, something is wrong at the counter:
-/// the latest claimed lines, as many as the excess, are flagged.
+/// When a day's claimed meals in a slot outnumber the roster's active
+/// eligible diners, something is wrong at the counter: the latest claimed
+/// lines, as many as the excess, are flagged.
+///
+/// Only the meals claimed after every other check count (SPEC), so a valid
+/// meal is never pulled out because another line was a duplicate or
+/// ineligible. Each claimed meal is an eligible diner's only one of the slot
+/// and day, so today this fires only if the roster count and the pricing
+/// disagree: it guards the totals against such a bug.
 fn flag_beyond_roster(
     input: &ClaimInput<'_>,
     roster: &HashMap<DinerId, &Diner>,
-    sold: &BTreeMap<(NaiveDate, Slot), usize>,
     lines: &mut Vec<ClaimLine>,
     flagged: &mut Vec<FlaggedLine>,
 ) {
-    let mut eligible_on: HashMap<NaiveDate, usize> = HashMap::default();
-    let mut over: HashMap<(NaiveDate, Slot), (usize, usize)> = HashMap::default();
-    for (&(date, slot), &meals) in sold {
-        let eligible = *eligible_on
-            .entry(date)
-            .or_insert_with(|| eligible_diners(input, roster, date));
-        if meals > eligible {
-            over.insert((date, slot), (meals, eligible));
-        }
+    let mut claimed: BTreeMap<(NaiveDate, Slot), usize> = BTreeMap::new();
+    for l in lines.iter().filter(|l| l.kind == LineKind::Regular) {
+        *claimed.entry((l.business_date, l.slot)).or_default() += 1;
     }
+    let mut eligible_on: HashMap<NaiveDate, usize> = HashMap::default();
+    let over = beyond_roster(&claimed, |date| {
+        *eligible_on
+            .entry(date)
+            .or_insert_with(|| eligible_diners(input, roster, date))
+    });
     if over.is_empty() {
         return;
     }
-    // Latest sold first: those are the ones flagged.
-    let mut order: Vec<usize> = (0..lines.len())
-        .filter(|&i| lines[i].kind == LineKind::Regular)
-        .filter(|&i| over.contains_key(&(lines[i].business_date, lines[i].slot)))
-        .collect();
-    order.sort_by_key(|&i| {
-        std::cmp::Reverse((lines[i].sold_at, lines[i].sale_id, lines[i].line_index))
-    });
-    let mut taken: HashMap<(NaiveDate, Slot), usize> = HashMap::default();
-    let mut drop = vec![false; lines.len()];
-    for i in order {
-        let l = &lines[i];
-        let key = (l.business_date, l.slot);
-        let (meals, eligible) = over[&key];
-        let n = taken.entry(key).or_default();
-        if *n >= meals - eligible {
-            continue;
-        }
-        *n += 1;
-        drop[i] = true;
+    let drop = latest_beyond(lines, &over);
+    for (l, _) in lines.iter().zip(&drop).filter(|(_, d)| **d) {
+        let (meals, eligible) = over[&(l.business_date, l.slot)];
         flagged.push(FlaggedLine {
             sale_id: l.sale_id,
             line_index: l.line_index,
@@ -713,6 +715,49 @@ fn flag_beyond_roster(
         i += 1;
         !drop[i - 1]
     });
+}
+
+/// The (date, slot)s whose claimed meals exceed the eligible diners of the
+/// date, with (meals, eligible).
+fn beyond_roster(
+    claimed: &BTreeMap<(NaiveDate, Slot), usize>,
+    mut eligible_on: impl FnMut(NaiveDate) -> usize,
+) -> HashMap<(NaiveDate, Slot), (usize, usize)> {
+    let mut over = HashMap::default();
+    for (&(date, slot), &meals) in claimed {
+        let eligible = eligible_on(date);
+        if meals > eligible {
+            over.insert((date, slot), (meals, eligible));
+        }
+    }
+    over
+}
+
+/// Which regular lines to flag: in each (date, slot) of `over`, the latest
+/// sold, as many as the excess.
+fn latest_beyond(
+    lines: &[ClaimLine],
+    over: &HashMap<(NaiveDate, Slot), (usize, usize)>,
+) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].kind == LineKind::Regular)
+        .filter(|&i| over.contains_key(&(lines[i].business_date, lines[i].slot)))
+        .collect();
+    order.sort_by_key(|&i| {
+        std::cmp::Reverse((lines[i].sold_at, lines[i].sale_id, lines[i].line_index))
+    });
+    let mut taken: HashMap<(NaiveDate, Slot), usize> = HashMap::default();
+    let mut drop = vec![false; lines.len()];
+    for i in order {
+        let key = (lines[i].business_date, lines[i].slot);
+        let (meals, eligible) = over[&key];
+        let n = taken.entry(key).or_default();
+        if *n < meals - eligible {
+            *n += 1;
+            drop[i] = true;
+        }
+    }
+    drop
 }
 
 /// Active diners eligible for a subsidised price at the site on `date`.
@@ -797,4 +842,112 @@ pub(crate) fn totals(
     }
     claim.lines = lines;
     claim
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
+    }
+
+    fn line(sale: u128, day: u32, slot: Slot, minute: u32, kind: LineKind) -> ClaimLine {
+        ClaimLine {
+            sale_id: SaleId(Uuid::from_u128(sale)),
+            line_index: 0,
+            diner_id: DinerId(i64::try_from(sale).unwrap()),
+            business_date: d(day),
+            slot,
+            sold_at: Utc.with_ymd_and_hms(2026, 3, day, 4, minute, 0).unwrap(),
+            kind,
+            meals: 1,
+            standard: Money::from_fen(1200),
+            paid: Money::from_fen(600),
+            subsidy: Money::from_fen(600),
+            bracket: None,
+            category: None,
+        }
+    }
+
+    #[test]
+    fn a_slot_is_beyond_the_roster_only_when_its_meals_exceed_the_eligible_diners() {
+        let claimed = BTreeMap::from([
+            ((d(2), Slot::Lunch), 3),
+            ((d(2), Slot::Dinner), 4),
+            ((d(3), Slot::Lunch), 5),
+        ]);
+        let eligible = |date: NaiveDate| if date == d(2) { 3 } else { 6 };
+        let over = beyond_roster(&claimed, eligible);
+        // 3 of 3 is fine; 4 of 3 is over; 5 of 6 is fine.
+        assert_eq!(over, HashMap::from_iter([((d(2), Slot::Dinner), (4, 3))]));
+    }
+
+    #[test]
+    fn the_latest_sold_regular_lines_are_flagged_as_many_as_the_excess() {
+        let lines = vec![
+            line(1, 2, Slot::Lunch, 0, LineKind::Regular),
+            line(2, 2, Slot::Lunch, 3, LineKind::Regular),
+            line(3, 2, Slot::Lunch, 1, LineKind::Regular),
+            line(4, 2, Slot::Lunch, 9, LineKind::LateSale),
+            line(5, 2, Slot::Lunch, 2, LineKind::Regular),
+            line(6, 2, Slot::Dinner, 9, LineKind::Regular),
+            line(7, 3, Slot::Lunch, 9, LineKind::Regular),
+        ];
+        // 4 regular lunches on the 2nd, 2 eligible: the 2 latest go.
+        let over = HashMap::from_iter([((d(2), Slot::Lunch), (4, 2))]);
+        assert_eq!(
+            latest_beyond(&lines, &over),
+            [false, true, false, false, true, false, false]
+        );
+    }
+
+    #[test]
+    fn lines_beyond_the_roster_move_from_the_claim_to_the_flagged() {
+        // The roster check guards against a roster count that disagrees
+        // with pricing; an empty roster makes one here.
+        let policies = PolicyBook::new(vec![]).unwrap();
+        let input = ClaimInput {
+            site_id: SiteId(1),
+            month: YearMonth::of(d(2)),
+            sales: &[],
+            voids: &[],
+            free_meals: &[],
+            roster: &[],
+            policies: &policies,
+            closes: &[],
+        };
+        let mut lines = vec![
+            line(1, 2, Slot::Lunch, 0, LineKind::Regular),
+            line(2, 2, Slot::Lunch, 1, LineKind::LateSale),
+        ];
+        let mut flagged = vec![];
+        flag_beyond_roster(&input, &HashMap::default(), &mut lines, &mut flagged);
+        assert_eq!(lines, vec![line(2, 2, Slot::Lunch, 1, LineKind::LateSale)]);
+        let l = line(1, 2, Slot::Lunch, 0, LineKind::Regular);
+        assert_eq!(
+            flagged,
+            vec![FlaggedLine {
+                sale_id: l.sale_id,
+                line_index: 0,
+                diner_id: l.diner_id,
+                business_date: l.business_date,
+                slot: Slot::Lunch,
+                late: false,
+                standard: l.standard,
+                paid: l.paid,
+                subsidy: l.subsidy,
+                flag: Flag::ExceedsRoster {
+                    meals: 1,
+                    eligible: 0
+                },
+            }]
+        );
+        assert_eq!(
+            flagged[0].flag.to_string(),
+            "1 subsidised meals in this slot and day, but only 0 eligible diners"
+        );
+    }
 }

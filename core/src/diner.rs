@@ -9,6 +9,7 @@ use crate::resident_id::ResidentId;
 
 /// A special category such as 特困 (extreme hardship), 低保 (minimum-living
 /// allowance) or disability; its prices come from the price policy.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CategoryCode(pub String);
@@ -20,6 +21,7 @@ impl std::fmt::Display for CategoryCode {
 }
 
 /// A category held by a diner from one date to another (both inclusive).
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryGrant {
     /// Which category.
@@ -39,6 +41,7 @@ impl CategoryGrant {
 }
 
 /// A person on the roster.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diner {
     /// Roster id.
@@ -58,6 +61,12 @@ pub struct Diner {
     /// Meal-card number printed on the diner's card, if one was issued.
     #[serde(default)]
     pub card_no: Option<String>,
+    /// The date the diner was registered on the roster (from the roster
+    /// import; the backend sets the import date when the ledger gives
+    /// none): meals before it are not subsidised. `None` for a record kept
+    /// from before registration dates were recorded: then no limit.
+    #[serde(default)]
+    pub active_from: Option<NaiveDate>,
     /// From this date on the diner is inactive (moved, passed away, left the
     /// programme); `None` while active.
     #[serde(default)]
@@ -81,9 +90,16 @@ impl Diner {
         age_on(self.birth_date()?, date)
     }
 
-    /// True when the diner is active on `date`.
+    /// True when the diner was registered by `date`
+    /// ([`Diner::active_from`] on or before it).
+    pub fn is_registered_on(&self, date: BusinessDate) -> bool {
+        self.active_from.is_none_or(|from| from <= date)
+    }
+
+    /// True when the diner is active on `date`: registered by then and not
+    /// yet inactive.
     pub fn is_active_on(&self, date: BusinessDate) -> bool {
-        self.inactive_since.is_none_or(|since| date < since)
+        self.is_registered_on(date) && self.inactive_since.is_none_or(|since| date < since)
     }
 
     /// The categories the diner holds on `date`.
@@ -112,6 +128,7 @@ mod tests {
             birth_date: Some(d(1990, 1, 1)),
             village: None,
             card_no: None,
+            active_from: Some(d(2025, 12, 1)),
             inactive_since: Some(d(2026, 3, 1)),
             categories: vec![CategoryGrant {
                 category: CategoryCode("dibao".into()),
@@ -121,10 +138,23 @@ mod tests {
         };
         assert_eq!(diner.birth_date(), Some(d(1949, 12, 31)));
         assert_eq!(diner.age_on(d(2026, 1, 15)), Some(76));
+        assert!(!diner.is_active_on(d(2025, 11, 30)), "not yet registered");
+        assert!(!diner.is_registered_on(d(2025, 11, 30)));
+        assert!(diner.is_active_on(d(2025, 12, 1)), "registered that day");
+        assert!(diner.is_registered_on(d(2025, 12, 1)));
         assert!(diner.is_active_on(d(2026, 2, 28)));
+        assert!(diner.is_registered_on(d(2026, 3, 1)));
         assert!(!diner.is_active_on(d(2026, 3, 1)));
         assert_eq!(diner.categories_on(d(2026, 1, 31)).count(), 1);
         assert_eq!(diner.categories_on(d(2026, 2, 1)).count(), 0);
         assert_eq!(diner.categories_on(d(2025, 12, 31)).count(), 0);
+    }
+
+    #[test]
+    fn a_diner_with_no_registration_date_is_registered_on_any_date() {
+        let diner: Diner = serde_json::from_str(r#"{"id": 1, "name": "李桂兰"}"#).unwrap();
+        assert_eq!(diner.active_from, None);
+        assert!(diner.is_registered_on(d(1900, 1, 1)));
+        assert!(diner.is_active_on(d(2026, 3, 1)));
     }
 }

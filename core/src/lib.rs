@@ -12,15 +12,19 @@ pub mod age;
 pub mod claim;
 pub mod diner;
 pub mod example;
+pub mod first_meal;
 pub mod ids;
 pub mod money;
 pub mod month;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 pub mod policy;
 pub mod pricing;
 pub mod resident_id;
 pub mod review;
 pub mod sale;
 pub mod shift;
+pub mod text;
 pub mod welfare;
 
 pub use age::{BusinessDate, age_on};
@@ -34,5 +38,5 @@ pub use pricing::{Customer, PriceReason, PricingError, Quote, quote};
 pub use resident_id::{ResidentId, ResidentIdError};
 pub use review::{ClaimTotals, Decision, ReviewedClaim, ReviewedFlag, Verdict, review};
 pub use sale::{FreeMealDay, Payment, Sale, SaleError, SaleLine, Void, VoidError};
-pub use shift::{ShiftTally, SubsidisedMeals, SubsidyBasis};
+pub use shift::{LateSale, LateVoid, ShiftCheck, ShiftTally, SubsidisedMeals, SubsidyBasis};
 pub use welfare::{AbsentRegular, WelfareRule, absent_regulars};

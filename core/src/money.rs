@@ -44,6 +44,11 @@ impl Money {
         Money(Decimal::new(fen, 2))
     }
 
+    /// An amount from integer fen, for constants.
+    pub const fn from_fen_const(fen: u32) -> Money {
+        Money(Decimal::from_parts(fen, 0, 0, false, 2))
+    }
+
     /// An amount from whole yuan.
     pub fn from_yuan(yuan: i64) -> Money {
         Money::from_fen(yuan.saturating_mul(100))
@@ -80,21 +85,19 @@ impl Money {
         Ok(Money(d))
     }
 
-    /// Parses "12.50", "12.5", "12", "-3.00", "￥12.50" or "12.50元".
+    /// Parses money as it travels on the wire: "12.50", also "12.5", "12"
+    /// and "-3.00", with spaces around it ignored. Digits on both sides of
+    /// the point: "12." and ".5" are refused, as are currency signs
+    /// ("¥12.00", "￥12.00", "12.00元"): the wire carries numbers only.
     pub fn parse(text: &str) -> Result<Money, MoneyError> {
         let t = text.trim();
-        let t = t
-            .strip_prefix('￥')
-            .or_else(|| t.strip_prefix('¥'))
-            .unwrap_or(t);
-        let t = t.strip_suffix('元').unwrap_or(t).trim();
-        let valid_shape = !t.is_empty()
-            && t.chars()
-                .enumerate()
-                .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'))
-            && t.chars().filter(|&c| c == '.').count() <= 1
-            && t.chars().any(|c| c.is_ascii_digit());
-        if !valid_shape {
+        let unsigned = t.strip_prefix('-').unwrap_or(t);
+        let (whole, fraction) = match unsigned.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (unsigned, None),
+        };
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || !fraction.is_none_or(digits) {
             return Err(MoneyError::NotANumber(text.to_string()));
         }
         let d = Decimal::from_str(t).map_err(|_| MoneyError::NotANumber(text.to_string()))?;
@@ -264,8 +267,6 @@ mod tests {
         check("12", Ok("12.00"));
         check("0.01", Ok("0.01"));
         check("-3", Ok("-3.00"));
-        check("￥12.50", Ok("12.50"));
-        check("12.50元", Ok("12.50"));
         check(" 7.00 ", Ok("7.00"));
         check("12.500", Ok("12.50"));
         check("12.505", Err(MoneyError::FractionOfFen("12.505".into())));
@@ -274,6 +275,42 @@ mod tests {
         check("1e3", Err(MoneyError::NotANumber("1e3".into())));
         check("1.2.3", Err(MoneyError::NotANumber("1.2.3".into())));
         check(".", Err(MoneyError::NotANumber(".".into())));
+    }
+
+    #[test]
+    fn refuses_currency_signs_and_a_bare_point() {
+        for text in [
+            "¥12.00",
+            "￥12.50",
+            "12.00元",
+            "12.",
+            ".5",
+            "-.5",
+            "-",
+            "--3",
+            "+3",
+            "1 2",
+            "12.-5",
+            "1,200.00",
+            "１２.００",
+        ] {
+            check(text, Err(MoneyError::NotANumber(text.into())));
+        }
+        check("0.5", Ok("0.50"));
+        check("-0.05", Ok("-0.05"));
+    }
+
+    #[test]
+    fn errors_say_how_to_write_money() {
+        assert_eq!(
+            MoneyError::NotANumber("12.".into()).to_string(),
+            "'12.' is not an amount of money (write it like 12.50)"
+        );
+        assert_eq!(
+            MoneyError::FractionOfFen("1.234".into()).to_string(),
+            "'1.234' has fractions of a fen; money has at most two decimals"
+        );
+        assert_eq!(MoneyError::OutOfRange.to_string(), "amount out of range");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::ids::SiteId;
 use crate::money::Money;
 
 /// A meal slot of the day.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Slot {
@@ -67,6 +68,7 @@ impl std::str::FromStr for Slot {
 }
 
 /// An age bracket and the price its diners pay per slot.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeBracket {
     /// Name shown on receipts and in the claim, e.g. "70-79".
@@ -77,6 +79,7 @@ pub struct AgeBracket {
     #[serde(default)]
     pub max_age: Option<u32>,
     /// Price paid per slot.
+    #[cfg_attr(feature = "utoipa", schema(value_type = crate::openapi::SlotPrices))]
     pub prices: BTreeMap<Slot, Money>,
 }
 
@@ -88,6 +91,7 @@ impl AgeBracket {
 }
 
 /// A special category's price per slot.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryPrice {
     /// Category code, as held by diners.
@@ -95,10 +99,12 @@ pub struct CategoryPrice {
     /// Name shown to people, e.g. "特困".
     pub name: String,
     /// Price paid per slot.
+    #[cfg_attr(feature = "utoipa", schema(value_type = crate::openapi::SlotPrices))]
     pub prices: BTreeMap<Slot, Money>,
 }
 
 /// Which funder pays what share of each subsidy yuan.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FundingShare {
     /// The funder, e.g. "city", "county", "township".
@@ -108,6 +114,7 @@ pub struct FundingShare {
 }
 
 /// A price policy as written, before it is checked; see [`PricePolicy`].
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricePolicyDraft {
     /// The site it applies to.
@@ -115,6 +122,7 @@ pub struct PricePolicyDraft {
     /// First business date on which it is in force.
     pub effective_from: NaiveDate,
     /// Slots served and their standard prices.
+    #[cfg_attr(feature = "utoipa", schema(value_type = crate::openapi::SlotPrices))]
     pub standard: BTreeMap<Slot, Money>,
     /// Age brackets, contiguous, lowest first.
     #[serde(default)]

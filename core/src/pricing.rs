@@ -18,6 +18,7 @@ pub enum Customer<'a> {
 }
 
 /// Why the price is what it is.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PriceReason {
@@ -46,6 +47,11 @@ pub enum PriceReason {
     },
     /// The diner is inactive on the business date.
     Inactive,
+    /// The business date is before the diner's registration on the roster.
+    NotYetRegistered {
+        /// The date the diner was registered.
+        active_from: BusinessDate,
+    },
 }
 
 impl std::fmt::Display for PriceReason {
@@ -68,6 +74,10 @@ impl std::fmt::Display for PriceReason {
                 write!(f, "no birth date on the roster: standard price")
             }
             PriceReason::Inactive => write!(f, "inactive on the roster: standard price"),
+            PriceReason::NotYetRegistered { active_from } => write!(
+                f,
+                "registered on the roster only from {active_from}: standard price"
+            ),
         }
     }
 }
@@ -83,6 +93,9 @@ impl PriceReason {
             PriceReason::UnderAge { age: Some(age) } => format!("{age}岁，未到补贴年龄：标准价"),
             PriceReason::UnderAge { age: None } => "名册无出生日期：标准价".into(),
             PriceReason::Inactive => "名册状态为停用：标准价".into(),
+            PriceReason::NotYetRegistered { active_from } => {
+                format!("{active_from}起才登记入册：标准价")
+            }
         }
     }
 
@@ -149,6 +162,7 @@ pub(crate) enum Basis<'p> {
 pub(crate) enum Standard {
     WalkIn,
     Inactive,
+    NotYetRegistered(BusinessDate),
     UnderAge(Option<u32>),
     AlreadySubsidised,
 }
@@ -192,6 +206,9 @@ impl Priced<'_> {
             },
             Basis::Standard(Standard::WalkIn) => PriceReason::WalkIn,
             Basis::Standard(Standard::Inactive) => PriceReason::Inactive,
+            Basis::Standard(Standard::NotYetRegistered(active_from)) => {
+                PriceReason::NotYetRegistered { active_from }
+            }
             Basis::Standard(Standard::UnderAge(age)) => PriceReason::UnderAge { age },
             Basis::Standard(Standard::AlreadySubsidised) => PriceReason::AlreadySubsidised,
         }
@@ -246,6 +263,9 @@ pub(crate) fn price<'p>(
         Customer::WalkIn => return Ok(at_standard(Standard::WalkIn)),
         Customer::Diner(diner) => diner,
     };
+    if let Some(from) = diner.active_from.filter(|&from| date < from) {
+        return Ok(at_standard(Standard::NotYetRegistered(from)));
+    }
     if !diner.is_active_on(date) {
         return Ok(at_standard(Standard::Inactive));
     }
@@ -305,6 +325,7 @@ mod tests {
             birth_date: Some(birth),
             village: Some("大寨村".into()),
             card_no: None,
+            active_from: None,
             inactive_since: None,
             categories: vec![],
         }
@@ -440,6 +461,49 @@ mod tests {
         .unwrap();
         assert_eq!((q.paid, q.subsidy), (Money::from_fen(1000), Money::ZERO));
         assert_eq!(q.reason, PriceReason::WalkIn);
+    }
+
+    #[test]
+    fn a_meal_before_the_diners_registration_pays_standard() {
+        let mut newcomer = diner(d(1930, 1, 1));
+        newcomer.active_from = Some(d(2026, 3, 10));
+        check(
+            &newcomer,
+            d(2026, 3, 9),
+            Slot::Lunch,
+            false,
+            1200,
+            "registered on the roster only from 2026-03-10: standard price",
+        );
+        check(
+            &newcomer,
+            d(2026, 3, 10),
+            Slot::Lunch,
+            false,
+            0,
+            "age 96, bracket 90+",
+        );
+        // Registered, then gone: inactive wins from its date.
+        newcomer.inactive_since = Some(d(2026, 3, 20));
+        check(
+            &newcomer,
+            d(2026, 3, 20),
+            Slot::Lunch,
+            false,
+            1200,
+            "inactive on the roster: standard price",
+        );
+        let q = quote(
+            &book(),
+            SiteId(1),
+            Customer::Diner(&newcomer),
+            d(2026, 3, 9),
+            Slot::Lunch,
+            false,
+        )
+        .unwrap();
+        assert_eq!(q.reason.text_zh(), "2026-03-10起才登记入册：标准价");
+        assert!(!q.reason.is_subsidised());
     }
 
     #[test]

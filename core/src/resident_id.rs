@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A valid 18-character resident ID number: 6-digit region, 8-digit birth
@@ -43,12 +43,45 @@ pub enum ResidentIdError {
         /// The check character given.
         found: char,
     },
+    /// The first digits name no province-level region of GB/T 2260.
+    #[error("the ID number begins with {0}, which is no region of China: check the first digits")]
+    UnknownRegion(String),
+    /// The birth date is before 1900.
+    #[error("the birth date in the ID number ({0}) is before 1900: check for a typing mistake")]
+    BirthDateTooEarly(NaiveDate),
     /// Digits 7–14 are not a real date.
     #[error("the birth date in the ID number ({0}) is not a real date")]
     ImpossibleBirthDate(String),
     /// The birth date is after today.
     #[error("the birth date in the ID number ({0}) is in the future")]
     BirthDateInFuture(NaiveDate),
+}
+
+/// The province-level codes of GB/T 2260 (the first two digits of every
+/// region code), with 81 and 82 (Hong Kong, Macao) and 83 (Taiwan) used by
+/// residence permits.
+const PROVINCES: [&str; 35] = [
+    "11", "12", "13", "14", "15", // North
+    "21", "22", "23", // North-east
+    "31", "32", "33", "34", "35", "36", "37", // East
+    "41", "42", "43", "44", "45", "46", // Centre and south
+    "50", "51", "52", "53", "54", // South-west
+    "61", "62", "63", "64", "65", // North-west
+    "71", "81", "82", "83",
+];
+
+/// The earliest birth year accepted: nobody on a roster today was born
+/// before 1900, so an earlier year is a typing mistake.
+pub const EARLIEST_BIRTH_YEAR: i32 = 1900;
+
+/// True when the number's first digits name a region: a province-level
+/// code of GB/T 2260, or 9 and such a code (the permanent residence cards
+/// of foreigners, since 2023). So 000000 and any number beginning with 0
+/// are refused; the county digits are not checked, since codes change
+/// every year and old numbers keep old codes.
+fn known_region(number: &str) -> bool {
+    let province = number.strip_prefix('9').unwrap_or(number);
+    province.get(..2).is_some_and(|p| PROVINCES.contains(&p))
 }
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -65,8 +98,13 @@ pub fn check_character(first17: &[u8; 17]) -> char {
 }
 
 impl ResidentId {
-    /// Parses and validates a number: length, characters, check character
-    /// and a real birth date. Surrounding spaces are ignored and a lower-case
+    /// Parses and validates a number: length, characters, a known region
+    /// (see below), a real birth date from [`EARLIEST_BIRTH_YEAR`] on, and
+    /// the check character.
+    ///
+    /// The region must begin with a province-level code of GB/T 2260 (or 9
+    /// and such a code, for a foreigner's permanent residence card): so
+    /// 000000 and any number beginning with 0 are refused. Surrounding spaces are ignored and a lower-case
     /// `x` is accepted.
     pub fn parse(text: &str) -> Result<ResidentId, ResidentIdError> {
         let number = text.trim().to_ascii_uppercase();
@@ -83,12 +121,18 @@ impl ResidentId {
                 });
             }
         }
+        if !known_region(&number) {
+            return Err(ResidentIdError::UnknownRegion(number[..6].to_string()));
+        }
         let bytes = number.as_bytes();
         let birth_text = &number[6..14];
         let birth_date = NaiveDate::parse_from_str(birth_text, "%Y%m%d")
             .ok()
             .filter(|d| d.format("%Y%m%d").to_string() == birth_text)
             .ok_or_else(|| ResidentIdError::ImpossibleBirthDate(birth_text.to_string()))?;
+        if birth_date.year() < EARLIEST_BIRTH_YEAR {
+            return Err(ResidentIdError::BirthDateTooEarly(birth_date));
+        }
         let mut first17 = [0u8; 17];
         first17.copy_from_slice(&bytes[..17]);
         let expected = check_character(&first17);
@@ -221,6 +265,70 @@ mod tests {
         check(
             "110105202302290021",
             Err(ResidentIdError::ImpossibleBirthDate("20230229".into())),
+        );
+    }
+
+    /// A number with `first17` and its right check character.
+    fn valid(first17: &str) -> String {
+        let digits: [u8; 17] = first17.as_bytes().try_into().unwrap();
+        format!("{first17}{}", check_character(&digits))
+    }
+
+    #[test]
+    fn regions_that_do_not_exist_are_refused() {
+        for first17 in [
+            "00000019491231002",
+            "01010519491231002",
+            "10010519491231002",
+            "20010519491231002",
+            "99010519491231002",
+            "90010519491231002",
+            "72010519491231002",
+        ] {
+            let number = valid(first17);
+            check(
+                &number,
+                Err(ResidentIdError::UnknownRegion(first17[..6].into())),
+            );
+        }
+        for first17 in [
+            "53092219491231002", // Yun county, Lincang
+            "50010119491231002", // Chongqing
+            "46010019491231002", // Hainan
+            "65010219491231002", // Xinjiang
+            "81000019491231002", // Hong Kong residence permit
+            "83000019491231002", // Taiwan residence permit
+            "91110019491231002", // a foreigner's card issued in Beijing
+        ] {
+            let number = valid(first17);
+            check(&number, Ok(&number));
+        }
+        assert_eq!(
+            ResidentIdError::UnknownRegion("000000".into()).to_string(),
+            "the ID number begins with 000000, which is no region of China: check the first digits"
+        );
+    }
+
+    #[test]
+    fn birth_years_before_1900_are_refused() {
+        check(
+            &valid("11010518000101002"),
+            Err(ResidentIdError::BirthDateTooEarly(
+                NaiveDate::from_ymd_opt(1800, 1, 1).unwrap(),
+            )),
+        );
+        check(
+            &valid("11010518991231002"),
+            Err(ResidentIdError::BirthDateTooEarly(
+                NaiveDate::from_ymd_opt(1899, 12, 31).unwrap(),
+            )),
+        );
+        let first = valid("11010519000101002");
+        check(&first, Ok(&first));
+        assert_eq!(
+            ResidentIdError::BirthDateTooEarly(NaiveDate::from_ymd_opt(1800, 1, 1).unwrap())
+                .to_string(),
+            "the birth date in the ID number (1800-01-01) is before 1900: check for a typing mistake"
         );
     }
 

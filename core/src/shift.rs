@@ -4,14 +4,23 @@
 //! SPEC.md: "Totals must tie out ... each shift's cash counted against cash
 //! sales." The terminal shows these figures on screen and the receipts crate
 //! prints them on the shift report, so both come from [`ShiftTally::of`].
+//!
+//! The backend also receives sales after a shift was closed (an offline
+//! terminal). SPEC.md: "A shift's expected cash counts every cash sale and
+//! void of that shift, including those that reach the backend after the
+//! shift was closed; the report shows them as arriving late and the
+//! difference both as counted at the close and as it stands now." That is
+//! [`ShiftCheck::of`].
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
 
 use crate::diner::CategoryCode;
-use crate::ids::SaleId;
+use crate::ids::{SaleId, VoidId};
 use crate::money::Money;
-use crate::sale::{Payment, Sale, SaleLine, Void};
+use crate::sale::{Payment, Received, Sale, SaleLine, Void};
 
 /// What set the price of a subsidised meal, as the terminal charged it (the
 /// `bracket` and `category` of its [`SaleLine::DinerMeal`]). A category wins
@@ -202,6 +211,156 @@ impl ShiftTally {
     pub fn difference(&self, counted: Money) -> Money {
         counted - self.expected_cash
     }
+}
+
+/// A sale of the shift that reached the backend after the shift was closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateSale {
+    /// The sale.
+    pub sale_id: SaleId,
+    /// When the backend first received it.
+    pub received_at: DateTime<Utc>,
+    /// Cash it put in the drawer (zero for QR): what it adds to the expected
+    /// cash, unless it is voided.
+    pub cash: Money,
+}
+
+/// A void of a sale of the shift that reached the backend after the shift
+/// was closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateVoid {
+    /// The void (the first received, when several name the sale).
+    pub void_id: VoidId,
+    /// The sale it reverses.
+    pub sale_id: SaleId,
+    /// When the backend first received a void of the sale.
+    pub received_at: DateTime<Utc>,
+    /// Cash the voided sale had put in the drawer (zero for QR): what the
+    /// void takes off the expected cash, if the sale was counted.
+    pub cash: Money,
+}
+
+/// A shift's figures as the backend holds them: as they stood when the
+/// shift was closed, and as they stand now with the sales and voids that
+/// arrived late.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShiftCheck {
+    /// When the shift was closed; `None` while it is open (then nothing is
+    /// late and `at_close` equals `now`).
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The sales and voids received before the close.
+    pub at_close: ShiftTally,
+    /// Every sale and void received so far.
+    pub now: ShiftTally,
+    /// Sales received at or after the close, by arrival (then id).
+    pub late_sales: Vec<LateSale>,
+    /// Voids received at or after the close, by arrival (then id).
+    pub late_voids: Vec<LateVoid>,
+}
+
+impl ShiftCheck {
+    /// The figures of a shift from its sales and voids as the backend
+    /// received them, and when the shift was closed.
+    ///
+    /// A record received at `closed_at` or later is late. A sale received
+    /// twice counts from its first receipt; of several voids of one sale the
+    /// first received counts. Voids of sales not in `sales` are ignored, as
+    /// in [`ShiftTally::of`].
+    pub fn of(
+        opening_float: Money,
+        sales: &[Received<Sale>],
+        voids: &[Received<Void>],
+        closed_at: Option<DateTime<Utc>>,
+    ) -> ShiftCheck {
+        let late = |at: DateTime<Utc>| closed_at.is_some_and(|c| at >= c);
+        let sales = first_received(sales, |s| s.id);
+        let voids = first_received(voids, |v| v.sale_id);
+        let in_shift: HashMap<SaleId, &Sale> =
+            sales.iter().map(|s| (s.record.id, &s.record)).collect();
+        let voids: Vec<&Received<Void>> = voids
+            .into_iter()
+            .filter(|v| in_shift.contains_key(&v.record.sale_id))
+            .collect();
+        let tally = |all: bool| {
+            let sales: Vec<Sale> = sales
+                .iter()
+                .filter(|s| all || !late(s.received_at))
+                .map(|s| s.record.clone())
+                .collect();
+            let voids: Vec<Void> = voids
+                .iter()
+                .filter(|v| all || !late(v.received_at))
+                .map(|v| v.record.clone())
+                .collect();
+            ShiftTally::of(opening_float, &sales, &voids)
+        };
+        let mut late_sales: Vec<LateSale> = sales
+            .iter()
+            .filter(|s| late(s.received_at))
+            .map(|s| LateSale {
+                sale_id: s.record.id,
+                received_at: s.received_at,
+                cash: s.record.cash_taken(),
+            })
+            .collect();
+        late_sales.sort_by_key(|l| (l.received_at, l.sale_id));
+        let mut late_voids: Vec<LateVoid> = voids
+            .iter()
+            .filter(|v| late(v.received_at))
+            .map(|v| LateVoid {
+                void_id: v.record.id,
+                sale_id: v.record.sale_id,
+                received_at: v.received_at,
+                cash: in_shift
+                    .get(&v.record.sale_id)
+                    .map_or(Money::ZERO, |s| s.cash_taken()),
+            })
+            .collect();
+        late_voids.sort_by_key(|l| (l.received_at, l.void_id));
+        ShiftCheck {
+            closed_at,
+            at_close: tally(false),
+            now: tally(true),
+            late_sales,
+            late_voids,
+        }
+    }
+
+    /// Counted cash against the expected cash at the close.
+    pub fn difference_at_close(&self, counted: Money) -> Money {
+        self.at_close.difference(counted)
+    }
+
+    /// Counted cash against the expected cash as it stands now, late sales
+    /// and voids included.
+    pub fn difference_now(&self, counted: Money) -> Money {
+        self.now.difference(counted)
+    }
+
+    /// True when some sale or void arrived after the close.
+    pub fn has_late_arrivals(&self) -> bool {
+        !self.late_sales.is_empty() || !self.late_voids.is_empty()
+    }
+}
+
+/// The first received copy per key; ties keep the one listed first.
+fn first_received<T>(records: &[Received<T>], key: impl Fn(&T) -> SaleId) -> Vec<&Received<T>> {
+    let mut at: HashMap<SaleId, usize> = HashMap::new();
+    let mut out: Vec<&Received<T>> = Vec::with_capacity(records.len());
+    for r in records {
+        match at.get(&key(&r.record)) {
+            Some(&i) => {
+                if r.received_at < out[i].received_at {
+                    out[i] = r;
+                }
+            }
+            None => {
+                at.insert(key(&r.record), out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -430,5 +589,177 @@ mod tests {
         let mut names = [bracket("长寿"), bracket("90+"), bracket("65-69")];
         names.sort();
         assert_eq!(names, [bracket("65-69"), bracket("90+"), bracket("长寿")]);
+    }
+
+    fn minute(m: u32) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 6, m, 0).unwrap()
+    }
+
+    /// The shift closed at 06:30.
+    fn closed() -> Option<chrono::DateTime<Utc>> {
+        Some(minute(30))
+    }
+
+    fn got<T>(record: T, m: u32) -> Received<T> {
+        Received {
+            record,
+            received_at: minute(m),
+        }
+    }
+
+    fn cash_meal(n: u128, paid: i64) -> Sale {
+        sale(
+            n,
+            vec![meal(1200, paid, Some("70-79"), None)],
+            cash(paid, 0),
+        )
+    }
+
+    #[test]
+    fn a_cash_sale_that_arrives_after_the_close_counts_now_and_is_shown_late() {
+        // Float 200.00. A 6.00 cash sale arrives before the close, a 4.00
+        // cash sale and a QR sale after it (an offline terminal). The
+        // cashier counted 206.00: right at the close, 4.00 short now.
+        let on_time = cash_meal(1, 600);
+        let late = cash_meal(2, 400);
+        let late_qr = sale(3, vec![meal(1200, 300, None, None)], qr());
+        let check = ShiftCheck::of(
+            Money::from_fen(20000),
+            &[
+                got(on_time, 10),
+                got(late.clone(), 45),
+                got(late_qr.clone(), 40),
+            ],
+            &[],
+            closed(),
+        );
+        assert_eq!(fen(check.at_close.expected_cash), 20600);
+        assert_eq!(fen(check.now.expected_cash), 21000);
+        assert_eq!((check.at_close.sales_count, check.now.sales_count), (1, 3));
+        assert_eq!(fen(check.now.qr_sales), 300);
+        assert_eq!(fen(check.difference_at_close(Money::from_fen(20600))), 0);
+        assert_eq!(fen(check.difference_now(Money::from_fen(20600))), -400);
+        assert_eq!(
+            check.late_sales,
+            vec![
+                LateSale {
+                    sale_id: late_qr.id,
+                    received_at: minute(40),
+                    cash: Money::ZERO
+                },
+                LateSale {
+                    sale_id: late.id,
+                    received_at: minute(45),
+                    cash: Money::from_fen(400)
+                },
+            ]
+        );
+        assert!(check.late_voids.is_empty());
+        assert!(check.has_late_arrivals());
+    }
+
+    #[test]
+    fn a_void_that_arrives_after_the_close_takes_its_cash_off_now() {
+        let voided = cash_meal(1, 600);
+        let kept = cash_meal(2, 400);
+        let void = void_of(10, voided.id);
+        let check = ShiftCheck::of(
+            Money::from_fen(20000),
+            &[got(voided.clone(), 5), got(kept, 6)],
+            &[got(void.clone(), 50)],
+            closed(),
+        );
+        assert_eq!(fen(check.at_close.expected_cash), 21000);
+        assert_eq!(fen(check.now.expected_cash), 20400);
+        assert_eq!((check.at_close.voids_count, check.now.voids_count), (0, 1));
+        assert!(check.late_sales.is_empty());
+        assert_eq!(
+            check.late_voids,
+            vec![LateVoid {
+                void_id: void.id,
+                sale_id: voided.id,
+                received_at: minute(50),
+                cash: Money::from_fen(600)
+            }]
+        );
+        assert!(check.has_late_arrivals());
+    }
+
+    #[test]
+    fn a_sale_or_void_received_exactly_at_the_close_is_late() {
+        let at_close = cash_meal(1, 600);
+        let just_before = cash_meal(2, 400);
+        let voided = cash_meal(3, 300);
+        let check = ShiftCheck::of(
+            Money::ZERO,
+            &[
+                got(at_close.clone(), 30),
+                got(just_before, 29),
+                got(voided.clone(), 1),
+            ],
+            &[got(void_of(10, voided.id), 30)],
+            closed(),
+        );
+        assert_eq!(fen(check.at_close.expected_cash), 400 + 300);
+        assert_eq!(fen(check.now.expected_cash), 600 + 400);
+        assert_eq!(
+            check
+                .late_sales
+                .iter()
+                .map(|l| l.sale_id)
+                .collect::<Vec<_>>(),
+            vec![at_close.id]
+        );
+        assert_eq!(
+            check
+                .late_voids
+                .iter()
+                .map(|l| l.sale_id)
+                .collect::<Vec<_>>(),
+            vec![voided.id]
+        );
+    }
+
+    #[test]
+    fn an_open_shift_has_nothing_late() {
+        let s = cash_meal(1, 600);
+        let check = ShiftCheck::of(Money::from_fen(100), &[got(s.clone(), 59)], &[], None);
+        assert_eq!(check.at_close, check.now);
+        assert_eq!(check.now, ShiftTally::of(Money::from_fen(100), &[s], &[]));
+        assert!(!check.has_late_arrivals());
+        assert_eq!(check.closed_at, None);
+    }
+
+    #[test]
+    fn a_sale_or_void_received_twice_counts_from_its_first_receipt() {
+        // The post was retried: a copy after the close, listed first, and the
+        // original before it. Not late. The same for a void sent twice.
+        let s = cash_meal(1, 600);
+        let voided = cash_meal(2, 400);
+        let retried_void = void_of(11, voided.id);
+        let first_void = void_of(10, voided.id);
+        let check = ShiftCheck::of(
+            Money::ZERO,
+            &[got(s.clone(), 40), got(s, 10), got(voided, 11)],
+            &[got(retried_void, 45), got(first_void, 20)],
+            closed(),
+        );
+        assert!(!check.has_late_arrivals(), "{check:?}");
+        assert_eq!(check.at_close, check.now);
+        assert_eq!(fen(check.at_close.expected_cash), 600);
+        assert_eq!(check.now.voids_count, 1);
+    }
+
+    #[test]
+    fn a_late_void_of_a_sale_not_in_the_shift_is_not_shown() {
+        let s = cash_meal(1, 600);
+        let check = ShiftCheck::of(
+            Money::ZERO,
+            &[got(s, 10)],
+            &[got(void_of(10, SaleId(Uuid::from_u128(404))), 40)],
+            closed(),
+        );
+        assert!(!check.has_late_arrivals());
+        assert_eq!(check.now.voids_count, 0);
     }
 }

@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         birth_date: None,
         village: None,
         card_no: None,
+        active_from: None,
         inactive_since: None,
         categories: vec![],
     };

@@ -1,33 +1,33 @@
 //! Townships, sites, terminals, users and the audit log.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
+use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
+use super::views::{
+    AuditView, RoleName, SiteKind, SiteView, TerminalView, TownshipView, UserView, all,
+};
 use crate::auth::{self, TERMINAL_PREFIX};
 use crate::roles::{Person, Role};
-use crate::store::{
-    Actor, AuditEntry, AuditRow, NewSite, NewUser, Site, Store, Terminal, Township, User,
-};
+use crate::store::{Actor, AuditEntry, NewSite, NewUser, Site, Township};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/townships", get(list_townships).post(create_township))
-        .route("/api/sites", get(list_sites).post(create_site))
-        .route("/api/sites/{id}", get(get_site))
-        .route(
-            "/api/sites/{id}/terminals",
-            get(list_terminals).post(create_terminal),
-        )
-        .route("/api/terminals/{id}", patch(update_terminal))
-        .route("/api/users", get(list_users).post(create_user))
-        .route("/api/users/{id}", patch(update_user))
-        .route("/api/audit", get(list_audit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_townships, create_township))
+        .routes(routes!(list_sites, create_site))
+        .routes(routes!(get_site))
+        .routes(routes!(list_terminals, create_terminal))
+        .routes(routes!(update_terminal))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(list_audit))
 }
 
 pub fn actor(person: &Person) -> Actor {
@@ -81,22 +81,33 @@ pub async fn township_in_scope(
     }
 }
 
+/// Townships in the caller's scope.
+#[utoipa::path(get, path = "/api/townships", tag = "admin",
+    responses(
+        (status = 200, description = "Townships in scope", body = [TownshipView]),
+        PersonAuth, Always,
+    ),
+    security(("bearer" = [])))]
 async fn list_townships(
     State(state): State<AppState>,
     person: Person,
-) -> Result<Json<Vec<Township>>, ApiError> {
+) -> Result<Json<Vec<TownshipView>>, ApiError> {
     require(&person, &[Role::Admin, Role::Finance])?;
     let all = state.store.townships().await?;
     Ok(Json(
         all.into_iter()
             .filter(|t| person.sees_township(t.id))
+            .map(TownshipView::from)
             .collect(),
     ))
 }
 
-#[derive(Deserialize)]
+/// A new township.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTownship {
+    /// Name, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
 }
 
@@ -110,11 +121,19 @@ fn clean_name(name: &str, what: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
+/// Adds a township (county administrators only).
+#[utoipa::path(post, path = "/api/townships", tag = "admin",
+    request_body = NewTownship,
+    responses(
+        (status = 201, description = "The township added", body = TownshipView),
+        PersonAuth, JsonBody, Conflict, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn create_township(
     State(state): State<AppState>,
     person: Person,
     Json(req): Json<NewTownship>,
-) -> Result<(StatusCode, Json<Township>), ApiError> {
+) -> Result<(StatusCode, Json<TownshipView>), ApiError> {
     require(&person, &[Role::Admin])?;
     if !person.is_county_admin() {
         return Err(ApiError::forbidden(
@@ -126,56 +145,87 @@ async fn create_township(
         .store
         .insert_township(&name, audit(&person, None, "township.create", "township"))
         .await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    Ok((StatusCode::CREATED, Json(t.into())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SiteFilter {
+    /// Only the sites of this township.
     township_id: Option<i64>,
 }
 
+/// Sites in the caller's scope.
+#[utoipa::path(get, path = "/api/sites", tag = "admin",
+    params(SiteFilter),
+    responses(
+        (status = 200, description = "Sites in scope", body = [SiteView]),
+        PersonAuth, BadRequest, Always,
+    ),
+    security(("bearer" = [])))]
 async fn list_sites(
     State(state): State<AppState>,
     person: Person,
     Query(f): Query<SiteFilter>,
-) -> Result<Json<Vec<Site>>, ApiError> {
-    let all = state
+) -> Result<Json<Vec<SiteView>>, ApiError> {
+    let sites = state
         .store
         .sites(f.township_id.or(person.township_filter()))
         .await?;
-    Ok(Json(
-        all.into_iter().filter(|s| person.sees_site(s)).collect(),
-    ))
+    Ok(Json(all(sites
+        .into_iter()
+        .filter(|s| person.sees_site(s))
+        .collect())?))
 }
 
+/// One site.
+#[utoipa::path(get, path = "/api/sites/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "Site id")),
+    responses(
+        (status = 200, description = "The site", body = SiteView),
+        PersonAuth, BadRequest, NotFound, Always,
+    ),
+    security(("bearer" = [])))]
 async fn get_site(
     State(state): State<AppState>,
     person: Person,
     Path(id): Path<i64>,
-) -> Result<Json<Site>, ApiError> {
-    Ok(Json(site_in_scope(&state, &person, id).await?))
+) -> Result<Json<SiteView>, ApiError> {
+    Ok(Json(site_in_scope(&state, &person, id).await?.try_into()?))
 }
 
-#[derive(Deserialize)]
+/// A new site.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewSiteRequest {
+    /// Its township.
     township_id: i64,
+    /// Name, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
-    kind: String,
+    /// Canteen or commune.
+    kind: SiteKind,
+    /// Offset of local time from UTC in minutes; 480 (Asia/Shanghai) when absent.
     #[serde(default)]
+    #[schema(minimum = -720, maximum = 840)]
     utc_offset_minutes: Option<i64>,
 }
 
+/// Adds a site to a township.
+#[utoipa::path(post, path = "/api/sites", tag = "admin",
+    request_body = NewSiteRequest,
+    responses(
+        (status = 201, description = "The site added", body = SiteView),
+        PersonAuth, JsonBody, NotFound, Conflict, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn create_site(
     State(state): State<AppState>,
     person: Person,
     Json(req): Json<NewSiteRequest>,
-) -> Result<(StatusCode, Json<Site>), ApiError> {
+) -> Result<(StatusCode, Json<SiteView>), ApiError> {
     require(&person, &[Role::Admin])?;
     township_in_scope(&state, &person, req.township_id).await?;
-    if req.kind != "canteen" && req.kind != "commune" {
-        return Err(ApiError::invalid("a site's kind is 'canteen' or 'commune'"));
-    }
     let offset = req.utc_offset_minutes.unwrap_or(480);
     if !(-720..=840).contains(&offset) {
         return Err(ApiError::invalid(
@@ -185,7 +235,7 @@ async fn create_site(
     let site = NewSite {
         township_id: req.township_id,
         name: clean_name(&req.name, "site")?,
-        kind: req.kind,
+        kind: req.kind.as_str().into(),
         utc_offset_minutes: offset,
     };
     let s = state
@@ -195,32 +245,56 @@ async fn create_site(
             audit(&person, Some(req.township_id), "site.create", "site"),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(s)))
+    Ok((StatusCode::CREATED, Json(s.try_into()?)))
 }
 
+/// Terminals of a site.
+#[utoipa::path(get, path = "/api/sites/{id}/terminals", tag = "admin",
+    params(("id" = i64, Path, description = "Site id")),
+    responses(
+        (status = 200, description = "The site's terminals", body = [TerminalView]),
+        PersonAuth, BadRequest, NotFound, Always,
+    ),
+    security(("bearer" = [])))]
 async fn list_terminals(
     State(state): State<AppState>,
     person: Person,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<Terminal>>, ApiError> {
+) -> Result<Json<Vec<TerminalView>>, ApiError> {
     require(&person, &[Role::Admin])?;
     let site = site_in_scope(&state, &person, id).await?;
-    Ok(Json(state.store.terminals(site.id).await?))
+    let terminals = state.store.terminals(site.id).await?;
+    Ok(Json(
+        terminals.into_iter().map(TerminalView::from).collect(),
+    ))
 }
 
-#[derive(Deserialize)]
+/// A new terminal.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTerminal {
+    /// Name, e.g. "counter 1"; 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
 }
 
-#[derive(Serialize)]
+/// A terminal just made, with its token.
+#[derive(Serialize, ToSchema)]
 struct TerminalCreated {
-    terminal: Terminal,
+    terminal: TerminalView,
     /// Shown once; only its hash is kept.
     token: String,
 }
 
+/// Adds a terminal to a site; its token is shown once.
+#[utoipa::path(post, path = "/api/sites/{id}/terminals", tag = "admin",
+    params(("id" = i64, Path, description = "Site id")),
+    request_body = NewTerminal,
+    responses(
+        (status = 201, description = "The terminal and its token", body = TerminalCreated),
+        PersonAuth, BadRequest, JsonBody, NotFound, Conflict, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn create_terminal(
     State(state): State<AppState>,
     person: Person,
@@ -247,13 +321,14 @@ async fn create_terminal(
     Ok((
         StatusCode::CREATED,
         Json(TerminalCreated {
-            terminal,
+            terminal: terminal.into(),
             token: token.0,
         }),
     ))
 }
 
-#[derive(Deserialize)]
+/// Changes to a terminal.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateTerminal {
     /// False retires the terminal: its token stops working.
@@ -264,13 +339,24 @@ struct UpdateTerminal {
     new_token: bool,
 }
 
-#[derive(Serialize)]
+/// A terminal after a change, with its new token if one was asked for.
+#[derive(Serialize, ToSchema)]
 struct TerminalUpdated {
-    terminal: Terminal,
+    terminal: TerminalView,
+    /// The new token, shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
 }
 
+/// Retires or reactivates a terminal, or replaces its token.
+#[utoipa::path(patch, path = "/api/terminals/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "Terminal id")),
+    request_body = UpdateTerminal,
+    responses(
+        (status = 200, description = "The terminal, and its new token if asked for", body = TerminalUpdated),
+        PersonAuth, BadRequest, JsonBody, NotFound, Always,
+    ),
+    security(("bearer" = [])))]
 async fn update_terminal(
     State(state): State<AppState>,
     person: Person,
@@ -302,49 +388,78 @@ async fn update_terminal(
         )
         .await?;
     Ok(Json(TerminalUpdated {
-        terminal,
+        terminal: terminal.into(),
         token: token.map(|t| t.0),
     }))
 }
 
+/// Users in the caller's scope.
+#[utoipa::path(get, path = "/api/users", tag = "admin",
+    responses(
+        (status = 200, description = "Users in scope", body = [UserView]),
+        PersonAuth, Always,
+    ),
+    security(("bearer" = [])))]
 async fn list_users(
     State(state): State<AppState>,
     person: Person,
-) -> Result<Json<Vec<User>>, ApiError> {
+) -> Result<Json<Vec<UserView>>, ApiError> {
     require(&person, &[Role::Admin])?;
-    Ok(Json(state.store.users(person.township_filter()).await?))
+    Ok(Json(all(state
+        .store
+        .users(person.township_filter())
+        .await?)?))
 }
 
-#[derive(Deserialize)]
+/// A new user.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUserRequest {
+    /// Login name: 1 to 50 letters, digits, '.', '_' or '-'.
+    #[schema(min_length = 1, max_length = 50, pattern = r"^[A-Za-z0-9._-]+$")]
     username: String,
+    /// Name shown, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     display_name: String,
-    role: String,
+    /// Role.
+    role: RoleName,
+    /// Township, for a township's administrator or finance staff.
     #[serde(default)]
     township_id: Option<i64>,
+    /// Site, for a cashier or volunteer.
     #[serde(default)]
     site_id: Option<i64>,
-    /// When absent, a one-time password is made and returned.
+    /// 10 to 200 characters; when absent, a one-time password is made and returned.
     #[serde(default)]
+    #[schema(min_length = 10, max_length = 200)]
     password: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A user, with a password made for them if one was made.
+#[derive(Serialize, ToSchema)]
 struct UserCreated {
-    user: User,
+    user: UserView,
     /// The password made for the user, shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
     password: Option<String>,
 }
 
+/// Adds a user. A cashier or volunteer belongs to a site; a township's
+/// administrator or finance staff to a township.
+#[utoipa::path(post, path = "/api/users", tag = "admin",
+    request_body = NewUserRequest,
+    responses(
+        (status = 201, description = "The user, with the password made for them if none was given", body = UserCreated),
+        PersonAuth, JsonBody, NotFound, Conflict, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn create_user(
     State(state): State<AppState>,
     person: Person,
     Json(req): Json<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserCreated>), ApiError> {
     require(&person, &[Role::Admin])?;
-    let role: Role = req.role.parse().map_err(ApiError::invalid)?;
+    let role: Role = req.role.into();
     let username = req.username.trim().to_string();
     if username.is_empty()
         || username.len() > 50
@@ -398,15 +513,17 @@ async fn create_user(
     Ok((
         StatusCode::CREATED,
         Json(UserCreated {
-            user,
+            user: user.try_into()?,
             password: shown,
         }),
     ))
 }
 
-#[derive(Deserialize)]
+/// Changes to a user.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateUser {
+    /// False deactivates the user: they can no longer sign in.
     #[serde(default)]
     active: Option<bool>,
     /// True to make a new one-time password (returned once).
@@ -414,6 +531,15 @@ struct UpdateUser {
     reset_password: bool,
 }
 
+/// Deactivates or reactivates a user, or makes them a new one-time password.
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "The user, with the new password if one was made", body = UserCreated),
+        PersonAuth, BadRequest, JsonBody, NotFound, Always,
+    ),
+    security(("bearer" = [])))]
 async fn update_user(
     State(state): State<AppState>,
     person: Person,
@@ -445,27 +571,42 @@ async fn update_user(
         })
         .await?;
     Ok(Json(UserCreated {
-        user,
+        user: user.try_into()?,
         password: shown,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// How many entries, newest first: 1 to 5000, 200 when absent.
+    #[param(minimum = 1, maximum = 5000)]
     limit: Option<i64>,
 }
 
+/// The audit log in the caller's scope, newest first.
+#[utoipa::path(get, path = "/api/audit", tag = "admin",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "Audit entries, newest first", body = [AuditView]),
+        PersonAuth, BadRequest, Always,
+    ),
+    security(("bearer" = [])))]
 async fn list_audit(
     State(state): State<AppState>,
     person: Person,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<Vec<AuditRow>>, ApiError> {
+) -> Result<Json<Vec<AuditView>>, ApiError> {
     require(&person, &[Role::Admin])?;
-    let limit = q.limit.unwrap_or(200).clamp(1, 5000);
-    Ok(Json(
-        state
-            .store
-            .audit_log(person.township_filter(), limit)
-            .await?,
-    ))
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=5000).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "bad_query",
+            "limit is between 1 and 5000".into(),
+        ));
+    }
+    Ok(Json(all(state
+        .store
+        .audit_log(person.township_filter(), limit)
+        .await?)?))
 }

@@ -1,478 +1,252 @@
-//! The OpenAPI document (`/api/openapi.json`) and a readable page (`/api`)
-//! that lists the endpoints from it.
+//! The OpenAPI document (`/api/openapi.json`), made from the handlers'
+//! own descriptions (see [`super::openapi`]), and a page (`/api`) that lists
+//! every operation, rendered on the server so it reads without JavaScript.
 
-use axum::Router;
-use axum::response::Html;
-use axum::routing::get;
-use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::{OpenApi, RefOr, Required};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::extract::Json;
+use super::openapi::Always;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/openapi.json", get(|| async { Json(openapi()) }))
-        .route("/api", get(|| async { Html(PAGE) }))
-        .route(
-            "/api/health",
-            get(|| async { Json(json!({"status": "ok"})) }),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(openapi_json))
+        .routes(routes!(page))
 }
 
-/// (method, path, tag, who may call it, summary, request schema, response schema)
-type Endpoint = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    &'static str,
-);
-
-const ENDPOINTS: &[Endpoint] = &[
-    (
-        "get",
-        "/api/health",
-        "meta",
-        "anyone",
-        "Liveness check",
-        None,
-        "Object",
-    ),
-    (
-        "get",
-        "/api/openapi.json",
-        "meta",
-        "anyone",
-        "This document",
-        None,
-        "Object",
-    ),
-    (
-        "post",
-        "/api/auth/login",
-        "auth",
-        "anyone (rate limited per username and address)",
-        "Log in with username and password; returns a bearer token",
-        Some("Login"),
-        "Session",
-    ),
-    (
-        "post",
-        "/api/auth/logout",
-        "auth",
-        "any person",
-        "End this session",
-        None,
-        "Empty",
-    ),
-    (
-        "get",
-        "/api/me",
-        "auth",
-        "any person",
-        "The signed-in user",
-        None,
-        "User",
-    ),
-    (
-        "post",
-        "/api/me/password",
-        "auth",
-        "any person",
-        "Change one's own password",
-        Some("ChangePassword"),
-        "Empty",
-    ),
-    (
-        "get",
-        "/api/townships",
-        "admin",
-        "admin, finance",
-        "Townships in scope",
-        None,
-        "Object",
-    ),
-    (
-        "post",
-        "/api/townships",
-        "admin",
-        "county admin",
-        "Add a township",
-        Some("Object"),
-        "Object",
-    ),
-    (
-        "get",
-        "/api/sites",
-        "admin",
-        "any person (own scope)",
-        "Sites in scope",
-        None,
-        "Object",
-    ),
-    (
-        "post",
-        "/api/sites",
-        "admin",
-        "admin",
-        "Add a site (kind canteen or commune)",
-        Some("Object"),
-        "Object",
-    ),
-    (
-        "get",
-        "/api/sites/{id}",
-        "admin",
-        "any person (own scope)",
-        "One site",
-        None,
-        "Object",
-    ),
-    (
-        "get",
-        "/api/sites/{id}/terminals",
-        "admin",
-        "admin",
-        "Terminals of a site",
-        None,
-        "Object",
-    ),
-    (
-        "post",
-        "/api/sites/{id}/terminals",
-        "admin",
-        "admin",
-        "Add a terminal; its token is shown once",
-        Some("Object"),
-        "Object",
-    ),
-    (
-        "get",
-        "/api/users",
-        "admin",
-        "admin",
-        "Users in scope",
-        None,
-        "Object",
-    ),
-    (
-        "post",
-        "/api/users",
-        "admin",
-        "admin",
-        "Add a user (role admin, finance, volunteer or cashier)",
-        Some("Object"),
-        "Object",
-    ),
-    (
-        "patch",
-        "/api/users/{id}",
-        "admin",
-        "admin",
-        "Deactivate a user or reset their password",
-        Some("Object"),
-        "Object",
-    ),
-    (
-        "get",
-        "/api/audit",
-        "admin",
-        "admin",
-        "Latest audit-log entries in scope",
-        None,
-        "Object",
-    ),
-    (
-        "get",
-        "/api/townships/{id}/diners",
-        "roster",
-        "any person of the township",
-        "The roster (ID numbers masked)",
-        None,
-        "Object",
-    ),
-    (
-        "post",
-        "/api/townships/{id}/diners",
-        "roster",
-        "admin",
-        "Add a diner",
-        Some("DinerInput"),
-        "Object",
-    ),
-    (
-        "post",
-        "/api/townships/{id}/diners/import",
-        "roster",
-        "admin",
-        "Import the village ledger (CSV or XLSX body); all rows or none, unless ?import_good=true",
-        Some("File"),
-        "Object",
-    ),
-    (
-        "get",
-        "/api/diners/{id}",
-        "roster",
-        "any person of the township",
-        "One diner",
-        None,
-        "Object",
-    ),
-    (
-        "put",
-        "/api/diners/{id}",
-        "roster",
-        "admin",
-        "Change a diner",
-        Some("DinerInput"),
-        "Object",
-    ),
-    (
-        "get",
-        "/api/sites/{id}/policies",
-        "roster",
-        "any person of the site",
-        "Price policy versions",
-        None,
-        "Object",
-    ),
-    (
-        "post",
-        "/api/sites/{id}/policies",
-        "roster",
-        "admin",
-        "Add (or replace) the policy version of a date",
-        Some("PricePolicy"),
-        "Object",
-    ),
-    (
-        "get",
-        "/api/sites/{id}/sales",
-        "sales",
-        "admin, finance, cashier (own site)",
-        "Sales between ?from= and ?to= (business dates)",
-        None,
-        "Object",
-    ),
-    (
-        "get",
-        "/api/sales/{id}",
-        "sales",
-        "admin, finance, cashier (own site)",
-        "A sale with the backend's verdict on each line",
-        None,
-        "Object",
-    ),
-    (
-        "get",
-        "/api/terminal/setup",
-        "terminal",
-        "terminal token",
-        "The terminal, its site and cashiers, current versions",
-        None,
-        "Object",
-    ),
-    (
-        "get",
-        "/api/terminal/roster",
-        "terminal",
-        "terminal token",
-        "The township roster, or what changed ?since=version",
-        None,
-        "Object",
-    ),
-    (
-        "get",
-        "/api/terminal/policies",
-        "terminal",
-        "terminal token",
-        "The site's price policies, or what changed ?since=version",
-        None,
-        "Object",
-    ),
-    (
-        "post",
-        "/api/terminal/sales",
-        "terminal",
-        "terminal token",
-        "Post sales; idempotent by id; each gets a status (stored, duplicate, conflict, rejected); 422 when any is refused",
-        Some("SalesBatch"),
-        "BatchResult",
-    ),
-    (
-        "post",
-        "/api/terminal/voids",
-        "terminal",
-        "terminal token",
-        "Post voids; idempotent by id",
-        Some("VoidsBatch"),
-        "BatchResult",
-    ),
-    (
-        "post",
-        "/api/terminal/shifts",
-        "terminal",
-        "terminal token",
-        "Open a shift with its float; idempotent by id",
-        Some("Object"),
-        "Object",
-    ),
-    (
-        "post",
-        "/api/terminal/shifts/{id}/close",
-        "terminal",
-        "terminal token",
-        "Close a shift with the counted cash; returns expected cash and difference",
-        Some("Object"),
-        "Object",
-    ),
-];
-
-fn schemas() -> Value {
-    let money = json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,2})?$", "example": "12.50", "description": "Yuan with at most two decimals, as a string"});
-    json!({
-        "Money": money,
-        "Error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string", "description": "Stable machine-readable code"},
-            "message": {"type": "string"}}},
-        "Login": {"type": "object", "required": ["username", "password"], "properties": {
-            "username": {"type": "string"}, "password": {"type": "string"}}},
-        "Session": {"type": "object", "properties": {
-            "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
-            "user": {"$ref": "#/components/schemas/User"}}},
-        "User": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
-            "role": {"type": "string", "enum": ["admin", "finance", "volunteer", "cashier"]},
-            "township_id": {"type": ["integer", "null"]}, "site_id": {"type": ["integer", "null"]},
-            "active": {"type": "boolean"}}},
-        "ChangePassword": {"type": "object", "required": ["current_password", "new_password"], "properties": {
-            "current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}}},
-        "DinerInput": {"type": "object", "required": ["name"], "properties": {
-            "name": {"type": "string"}, "resident_id": {"type": "string", "description": "18-character GB 11643 number"},
-            "birth_date": {"type": "string", "format": "date"}, "village": {"type": "string"},
-            "card_no": {"type": "string"}, "inactive_since": {"type": "string", "format": "date"},
-            "categories": {"type": "array", "items": {"type": "object", "properties": {
-                "category": {"type": "string"}, "from": {"type": "string", "format": "date"},
-                "until": {"type": ["string", "null"], "format": "date"}}}}}},
-        "PricePolicy": {"type": "object", "required": ["site_id", "effective_from", "standard"], "properties": {
-            "site_id": {"type": "integer"}, "effective_from": {"type": "string", "format": "date"},
-            "standard": {"type": "object", "description": "slot (breakfast, lunch, dinner) → Money"},
-            "brackets": {"type": "array", "items": {"type": "object"}},
-            "categories": {"type": "array", "items": {"type": "object"}},
-            "funding": {"type": "array", "items": {"type": "object"}}}},
-        "Sale": {"type": "object", "required": ["id", "site_id", "terminal_id", "cashier_id", "sold_at", "business_date", "slot", "lines", "payment"], "properties": {
-            "id": {"type": "string", "format": "uuid"}, "site_id": {"type": "integer"},
-            "terminal_id": {"type": "integer"}, "cashier_id": {"type": "integer"},
-            "sold_at": {"type": "string", "format": "date-time"}, "business_date": {"type": "string", "format": "date"},
-            "slot": {"type": "string", "enum": ["breakfast", "lunch", "dinner"]},
-            "lines": {"type": "array", "items": {"type": "object", "description": "kind diner_meal {diner_id, standard, paid, subsidy, bracket, category}, walk_in_meal {price} or extra {name, unit_price, quantity}"}},
-            "payment": {"type": "object", "description": "method cash {tendered, change} or qr {reference}"}}},
-        "SalesBatch": {"type": "object", "required": ["sales"], "properties": {
-            "sales": {"type": "array", "maxItems": 500, "items": {"$ref": "#/components/schemas/Sale"}}}},
-        "VoidsBatch": {"type": "object", "required": ["voids"], "properties": {
-            "voids": {"type": "array", "maxItems": 500, "items": {"type": "object", "properties": {
-                "id": {"type": "string", "format": "uuid"}, "sale_id": {"type": "string", "format": "uuid"},
-                "site_id": {"type": "integer"}, "terminal_id": {"type": "integer"}, "voided_by": {"type": "integer"},
-                "voided_at": {"type": "string", "format": "date-time"}, "reason": {"type": "string"}}}}}},
-        "BatchResult": {"type": "object", "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"},
-            "results": {"type": "array", "items": {"type": "object", "properties": {
-                "id": {"type": "string"},
-                "status": {"type": "string", "enum": ["stored", "duplicate", "conflict", "rejected"]},
-                "message": {"type": "string"}}}}}},
-        "Object": {"type": "object"},
-        "Empty": {"type": "object"},
-        "File": {"type": "string", "format": "binary"}
-    })
+/// The document and its page, made once at start.
+pub struct Published {
+    json: String,
+    page: String,
 }
 
-/// The OpenAPI 3.1 document.
-pub fn openapi() -> Value {
-    let mut paths = serde_json::Map::new();
-    for (method, path, tag, who, summary, request, response) in ENDPOINTS {
-        let mut op = json!({
-            "tags": [tag],
-            "summary": summary,
-            "description": format!("Who may call it: {who}."),
-            "responses": {
-                "200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{response}")}}}},
-                "default": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            }
+impl Published {
+    /// Renders the document as JSON and as the page.
+    pub fn new(doc: &OpenApi) -> Published {
+        let json = doc.to_json().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the OpenAPI document cannot be written as JSON");
+            String::from("{}")
         });
-        if !matches!(
-            *who,
-            "anyone" | "anyone (rate limited per username and address)"
-        ) {
-            op["security"] = json!([{"bearer": []}]);
+        Published {
+            json,
+            page: render_page(doc),
         }
-        if let Some(req) = request {
-            let media = if *req == "File" {
-                "application/octet-stream"
-            } else {
-                "application/json"
-            };
-            op["requestBody"] = json!({"required": true, "content": {media: {"schema": {"$ref": format!("#/components/schemas/{req}")}}}});
-        }
-        if path.contains("{id}") {
-            op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
-        }
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        entry[*method] = op;
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Happiness Canteen backend",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Money is a string of yuan with two decimals. Errors are {\"code\", \"message\"}. People send 'Authorization: Bearer hcs_…' from /api/auth/login; terminals send their own 'Bearer hct_…' token."
-        },
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": schemas()
-        },
-        "paths": paths
-    })
 }
 
-const PAGE: &str = r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>幸福食堂 API</title>
-<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-td{padding:.3rem .6rem;vertical-align:top;border-bottom:1px solid #ddd}
-code{font-weight:bold}.m{text-transform:uppercase;color:#06c}</style></head>
-<body><h1>幸福食堂 Happiness Canteen — API</h1>
-<p>The machine-readable document is at <a href="/api/openapi.json">/api/openapi.json</a>.</p>
-<table id="t"><tr><th>Method</th><th>Path</th><th>What</th><th>Who</th></tr></table>
-<script>
-fetch('/api/openapi.json').then(r => r.json()).then(doc => {
-  const t = document.getElementById('t');
-  for (const [path, ops] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(ops)) {
-      const tr = document.createElement('tr');
-      for (const [text, cls] of [[method, 'm'], [path, ''], [op.summary, ''], [op.description, '']]) {
-        const td = document.createElement('td');
-        if (cls) td.className = cls;
-        td.textContent = text;
-        tr.appendChild(td);
-      }
-      t.appendChild(tr);
-    }
-  }
-});
-</script></body></html>"#;
+/// The service is up.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`.
+    status: &'static str,
+}
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_endpoint_is_documented_once() {
-        let doc = super::openapi();
-        let n: usize = doc["paths"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|v| v.as_object().unwrap().len())
-            .sum();
-        assert_eq!(n, super::ENDPOINTS.len());
+/// Liveness check.
+#[utoipa::path(get, path = "/api/health", tag = "meta",
+    responses((status = 200, description = "The service is up", body = Health), Always))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// This document, OpenAPI 3.1.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
+    responses(
+        (status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object),
+        Always,
+    ))]
+async fn openapi_json(Extension(published): Extension<Arc<Published>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        published.json.clone(),
+    )
+        .into_response()
+}
+
+/// A readable page listing every operation.
+#[utoipa::path(get, path = "/api", tag = "meta",
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        Always,
+    ))]
+async fn page(Extension(published): Extension<Arc<Published>>) -> Html<String> {
+    Html(published.page.clone())
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
     }
+    out
+}
+
+fn ref_name(r: &RefOr<utoipa::openapi::schema::Schema>) -> Option<String> {
+    match r {
+        RefOr::Ref(r) => r.ref_location.rsplit('/').next().map(str::to_string),
+        RefOr::T(utoipa::openapi::schema::Schema::Array(a)) => match &a.items {
+            utoipa::openapi::schema::ArrayItems::RefOrSchema(item) => {
+                ref_name(item).map(|n| format!("[{n}]"))
+            }
+            utoipa::openapi::schema::ArrayItems::False => None,
+        },
+        RefOr::T(_) => None,
+    }
+}
+
+fn content_schema(c: &RefOr<utoipa::openapi::Content>) -> Option<String> {
+    match c {
+        RefOr::T(c) => c.schema.as_ref().and_then(ref_name),
+        RefOr::Ref(_) => None,
+    }
+}
+
+fn operation_rows(out: &mut String, method: &str, path: &str, op: &Operation) {
+    let summary = op.summary.as_deref().unwrap_or("");
+    let _ = write!(
+        out,
+        "<tr><td class=m>{}</td><td><code>{}</code></td><td>{}",
+        method,
+        escape(path),
+        escape(summary)
+    );
+    if let Some(d) = op.description.as_deref().filter(|d| !d.is_empty()) {
+        let _ = write!(out, "<br><small>{}</small>", escape(d));
+    }
+    let params: Vec<String> = op
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            RefOr::T(p) => Some(p),
+            RefOr::Ref(_) => None,
+        })
+        .map(|p| {
+            let place = match p.parameter_in {
+                ParameterIn::Path => "path",
+                ParameterIn::Query | ParameterIn::QueryString => "query",
+                ParameterIn::Header => "header",
+                ParameterIn::Cookie => "cookie",
+            };
+            let required = if matches!(p.required, Required::True) {
+                ""
+            } else {
+                ", optional"
+            };
+            format!("<code>{}</code> ({place}{required})", escape(&p.name))
+        })
+        .collect();
+    if !params.is_empty() {
+        let _ = write!(out, "<br><small>Parameters: {}</small>", params.join(", "));
+    }
+    if let Some(RefOr::T(body)) = &op.request_body {
+        let kinds: Vec<String> = body
+            .content
+            .iter()
+            .map(|(kind, c)| {
+                let schema = content_schema(c);
+                match schema {
+                    Some(s) => format!("{} <code>{}</code>", escape(kind), escape(&s)),
+                    None => escape(kind),
+                }
+            })
+            .collect();
+        let _ = write!(out, "<br><small>Body: {}</small>", kinds.join(" or "));
+    }
+    out.push_str("</td><td>");
+    let answers: Vec<String> = op
+        .responses
+        .responses
+        .iter()
+        .map(|(status, r)| match r {
+            RefOr::T(r) => {
+                let schema = r.content.values().next().and_then(content_schema);
+                match schema {
+                    Some(s) => format!(
+                        "<span title=\"{}\">{status}</span> <code>{}</code>",
+                        escape(&r.description),
+                        escape(&s)
+                    ),
+                    None => format!("<span title=\"{}\">{status}</span>", escape(&r.description)),
+                }
+            }
+            RefOr::Ref(_) => status.clone(),
+        })
+        .collect();
+    out.push_str(&answers.join("<br>"));
+    let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let _ = writeln!(
+        out,
+        "</td><td>{}</td></tr>",
+        if signed_in { "bearer token" } else { "anyone" }
+    );
+}
+
+fn render_page(doc: &OpenApi) -> String {
+    let mut out = String::from(
+        "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<title>幸福食堂 API</title>\n<style>body{font-family:sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem}\n\
+table{border-collapse:collapse;width:100%}th{text-align:left}\n\
+td,th{padding:.3rem .6rem;vertical-align:top;border-bottom:1px solid #ddd}\n\
+.m{text-transform:uppercase;color:#06c;font-weight:bold}small{color:#444}</style></head>\n\
+<body><h1>幸福食堂 Happiness Canteen — API</h1>\n",
+    );
+    if let Some(d) = &doc.info.description {
+        for para in d.split("\n\n") {
+            let _ = writeln!(out, "<p>{}</p>", escape(para));
+        }
+    }
+    out.push_str(
+        "<p>The whole document, for tools: <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1).</p>\n",
+    );
+    let tags: Vec<(String, String)> = doc
+        .tags
+        .iter()
+        .flatten()
+        .map(|t| (t.name.clone(), t.description.clone().unwrap_or_default()))
+        .collect();
+    for (tag, description) in &tags {
+        let _ = write!(
+            out,
+            "<h2 id=\"{0}\">{0}</h2>\n<p>{1}</p>\n<table><tr><th>Method</th><th>Path</th><th>What</th><th>Answers</th><th>Who</th></tr>\n",
+            escape(tag),
+            escape(description)
+        );
+        for (path, item) in &doc.paths.paths {
+            let ops = [
+                ("get", &item.get),
+                ("post", &item.post),
+                ("put", &item.put),
+                ("patch", &item.patch),
+                ("delete", &item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                if op.tags.iter().flatten().any(|t| t == tag) {
+                    operation_rows(&mut out, method, path, op);
+                }
+            }
+        }
+        out.push_str("</table>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
 }

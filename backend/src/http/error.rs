@@ -51,7 +51,8 @@ pub enum ApiError {
 }
 
 /// The JSON body of every error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// Stable machine-readable code.
     pub code: &'static str,

@@ -11,7 +11,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::auth::{SESSION_PREFIX, TERMINAL_PREFIX, token_hash};
 use crate::roles::Person;
-use crate::store::{Site, Store, Terminal};
+use crate::store::{Site, Terminal};
 
 /// JSON in and out; bad JSON answers like every other error (400 or 422).
 #[derive(Debug, Clone, Copy, Default)]

@@ -3,41 +3,60 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::Json;
+use super::openapi::{Always, Invalid, JsonBody, PersonAuth, RateLimited};
+use super::views::UserView;
 use crate::auth::{self, SESSION_PREFIX};
 use crate::roles::Person;
-use crate::store::{Actor, AuditEntry, Store, User};
+use crate::store::{Actor, AuditEntry};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/login", post(login))
-        .route("/api/auth/logout", post(logout))
-        .route("/api/me", get(me))
-        .route("/api/me/password", post(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
 }
 
-#[derive(Deserialize)]
+/// A username and password.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginRequest {
+    #[schema(max_length = 100)]
     username: String,
+    #[schema(max_length = 1000)]
     password: String,
 }
 
-#[derive(Serialize)]
+/// A new session.
+#[derive(Serialize, ToSchema)]
 struct LoginResponse {
+    /// Send as 'Authorization: Bearer <token>'.
     token: String,
+    /// When the session ends.
     expires_at: chrono::DateTime<chrono::Utc>,
-    user: User,
+    /// Who signed in.
+    user: UserView,
 }
 
+/// Signs in with username and password; answers a bearer token. Failed
+/// attempts are limited per username and per address.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = LoginResponse),
+        (status = 401, description = "Wrong username or password", body = super::error::ErrorBody),
+        JsonBody, RateLimited, Always,
+    ))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -93,10 +112,14 @@ async fn login(
     Ok(Json(LoginResponse {
         token: token.0,
         expires_at,
-        user,
+        user: user.try_into()?,
     }))
 }
 
+/// Ends this session.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out"), PersonAuth, Always),
+    security(("bearer" = [])))]
 async fn logout(
     State(state): State<AppState>,
     _person: Person,
@@ -115,14 +138,22 @@ async fn logout(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-async fn me(person: Person) -> Json<User> {
-    Json(person.user)
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "auth",
+    responses((status = 200, description = "The signed-in user", body = UserView), PersonAuth, Always),
+    security(("bearer" = [])))]
+async fn me(person: Person) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(person.user.try_into()?))
 }
 
-#[derive(Deserialize)]
+/// One's current password and the new one.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangePassword {
+    #[schema(max_length = 1000)]
     current_password: String,
+    /// 10 to 200 characters.
+    #[schema(min_length = 10, max_length = 200)]
     new_password: String,
 }
 
@@ -149,6 +180,14 @@ pub async fn hash_password(pw: String) -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// Changes one's own password.
+#[utoipa::path(post, path = "/api/me/password", tag = "auth",
+    request_body = ChangePassword,
+    responses(
+        (status = 204, description = "Changed"),
+        PersonAuth, JsonBody, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn change_password(
     State(state): State<AppState>,
     person: Person,

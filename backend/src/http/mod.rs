@@ -5,16 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::rate_limit::LoginLimiter;
@@ -27,9 +29,11 @@ pub mod extract;
 mod finance;
 mod free_meals;
 mod login;
+pub mod openapi;
 mod roster;
 mod sales;
 mod terminal;
+pub mod views;
 
 pub use error::ApiError;
 
@@ -44,10 +48,10 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
 }
 
-/// The whole API with its layers.
-pub fn router(state: AppState) -> Router {
-    let config = state.config.clone();
-    Router::new()
+/// Every route with its description: the router and the OpenAPI document
+/// come from the same handlers, so neither can miss what the other has.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(login::router())
         .merge(admin::router())
         .merge(roster::router())
@@ -56,8 +60,21 @@ pub fn router(state: AppState) -> Router {
         .merge(finance::router())
         .merge(free_meals::router())
         .merge(docs::router())
+}
+
+/// The OpenAPI document served at `/api/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The whole API with its layers.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let (routes, doc) = api().split_for_parts();
+    routes
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .with_state(state)
+        .layer(Extension(Arc::new(docs::Published::new(&doc))))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(middleware::from_fn_with_state(
@@ -132,11 +149,12 @@ async fn json_errors(req: Request, next: Next) -> Response {
         _ => ("bad_request", "the request could not be handled"),
     };
     let body = serde_json::json!({ "code": code, "message": message }).to_string();
-    let mut out = Response::new(Body::from(body));
-    *out.status_mut() = status;
-    out.headers_mut().insert(
+    // Keep the headers (a 405's Allow, a 429's Retry-After), not the body.
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    out
+    Response::from_parts(parts, Body::from(body))
 }

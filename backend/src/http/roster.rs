@@ -3,36 +3,32 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use canteen_core::{PricePolicy, SiteId};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::admin::{actor, audit, require, site_in_scope, township_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
+use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::domain::{DinerInput, DinerView, policy_book};
 use crate::import::{RowError, parse_roster, read_table};
 use crate::roles::{Person, Role};
-use crate::store::{DinerRow, Store};
+use crate::store::DinerRow;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/townships/{id}/diners",
-            get(list_diners).post(create_diner),
-        )
-        .route("/api/townships/{id}/diners/import", post(import_diners))
-        .route("/api/diners/{id}", get(get_diner).put(update_diner))
-        .route(
-            "/api/sites/{id}/policies",
-            get(list_policies).post(create_policy),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_diners, create_diner))
+        .routes(routes!(import_diners))
+        .routes(routes!(get_diner, update_diner))
+        .routes(routes!(list_policies, create_policy))
 }
 
 fn today() -> chrono::NaiveDate {
@@ -45,6 +41,14 @@ fn views(rows: &[DinerRow]) -> Result<Vec<DinerView>, ApiError> {
         .collect()
 }
 
+/// The roster of a township, ID numbers masked.
+#[utoipa::path(get, path = "/api/townships/{id}/diners", tag = "roster",
+    params(("id" = i64, Path, description = "Township id")),
+    responses(
+        (status = 200, description = "The township's diners", body = [DinerView]),
+        PersonAuth, BadRequest, NotFound, Always,
+    ),
+    security(("bearer" = [])))]
 async fn list_diners(
     State(state): State<AppState>,
     person: Person,
@@ -54,6 +58,15 @@ async fn list_diners(
     Ok(Json(views(&state.store.diners_since(t.id, 0).await?)?))
 }
 
+/// Adds a diner to a township's roster.
+#[utoipa::path(post, path = "/api/townships/{id}/diners", tag = "roster",
+    params(("id" = i64, Path, description = "Township id")),
+    request_body = DinerInput,
+    responses(
+        (status = 201, description = "The diner added", body = DinerView),
+        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn create_diner(
     State(state): State<AppState>,
     person: Person,
@@ -83,6 +96,14 @@ async fn diner_in_scope(state: &AppState, person: &Person, id: i64) -> Result<Di
     }
 }
 
+/// One diner, ID number masked.
+#[utoipa::path(get, path = "/api/diners/{id}", tag = "roster",
+    params(("id" = i64, Path, description = "Diner id")),
+    responses(
+        (status = 200, description = "The diner", body = DinerView),
+        PersonAuth, BadRequest, NotFound, Always,
+    ),
+    security(("bearer" = [])))]
 async fn get_diner(
     State(state): State<AppState>,
     person: Person,
@@ -92,6 +113,15 @@ async fn get_diner(
     Ok(Json(DinerView::from_row(&row).map_err(ApiError::Internal)?))
 }
 
+/// Writes over a diner's details.
+#[utoipa::path(put, path = "/api/diners/{id}", tag = "roster",
+    params(("id" = i64, Path, description = "Diner id")),
+    request_body = DinerInput,
+    responses(
+        (status = 200, description = "The diner as now stored", body = DinerView),
+        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn update_diner(
     State(state): State<AppState>,
     person: Person,
@@ -108,28 +138,73 @@ async fn update_diner(
     Ok(Json(DinerView::from_row(&row).map_err(ApiError::Internal)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
+    /// True to import the good rows even when some rows have problems.
     #[serde(default)]
     import_good: bool,
 }
 
-#[derive(Serialize)]
+/// A row that was not imported.
+#[derive(Serialize, ToSchema)]
+struct RowRefused {
+    /// Row number as the spreadsheet shows it (the header is row 1).
+    row: usize,
+    /// Why.
+    reason: String,
+}
+
+fn refused(rows: Vec<RowError>) -> Vec<RowRefused> {
+    rows.into_iter()
+        .map(|r| RowRefused {
+            row: r.row,
+            reason: r.reason,
+        })
+        .collect()
+}
+
+/// What an import did.
+#[derive(Serialize, ToSchema)]
 struct ImportReport {
+    /// Data rows in the file.
     total_rows: usize,
+    /// Diners imported.
     imported: usize,
-    rejected: Vec<RowError>,
+    /// Rows left out, with the reason.
+    rejected: Vec<RowRefused>,
 }
 
-#[derive(Serialize)]
+/// An import refused because rows have problems: nothing was imported.
+#[derive(Serialize, ToSchema)]
 struct ImportRefused {
+    /// `import_rejected`.
     code: &'static str,
+    /// What to do.
     message: String,
+    /// Data rows in the file.
     total_rows: usize,
+    /// Always 0.
     imported: usize,
-    rejected: Vec<RowError>,
+    /// Rows with problems, with the reason.
+    rejected: Vec<RowRefused>,
 }
 
+/// Imports diners from the village ledger: a CSV (UTF-8 or GB18030) or
+/// XLSX file with a header row, sent as the whole body.
+#[utoipa::path(post, path = "/api/townships/{id}/diners/import", tag = "roster",
+    params(("id" = i64, Path, description = "Township id"), ImportQuery),
+    request_body(description = "The ledger file", content(
+        (Vec<u8> = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    responses(
+        (status = 200, description = "Imported", body = ImportReport),
+        (status = 422, description = "Unreadable file (code `unreadable_file`, an ErrorBody), or rows with problems and nothing imported (code `import_rejected`, with the rows)", body = ImportRefused),
+        PersonAuth, BadRequest, NotFound, Always,
+        (status = 413, description = "The file is too large", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
 async fn import_diners(
     State(state): State<AppState>,
     person: Person,
@@ -163,7 +238,7 @@ async fn import_diners(
             ),
             total_rows,
             imported: 0,
-            rejected: parsed.bad,
+            rejected: refused(parsed.bad),
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
     }
@@ -178,11 +253,19 @@ async fn import_diners(
     Ok(Json(ImportReport {
         total_rows,
         imported,
-        rejected: parsed.bad,
+        rejected: refused(parsed.bad),
     })
     .into_response())
 }
 
+/// Every price policy version of a site.
+#[utoipa::path(get, path = "/api/sites/{id}/policies", tag = "policies",
+    params(("id" = i64, Path, description = "Site id")),
+    responses(
+        (status = 200, description = "The site's policy versions, oldest first", body = [PricePolicy]),
+        PersonAuth, BadRequest, NotFound, Always,
+    ),
+    security(("bearer" = [])))]
 async fn list_policies(
     State(state): State<AppState>,
     person: Person,
@@ -193,6 +276,17 @@ async fn list_policies(
     Ok(Json(book.versions().to_vec()))
 }
 
+/// Adds a price policy version to a site (or replaces the one of the same
+/// date). The policy is checked: prices between zero and the standard,
+/// brackets contiguous, funding shares adding up to 1.
+#[utoipa::path(post, path = "/api/sites/{id}/policies", tag = "policies",
+    params(("id" = i64, Path, description = "Site id")),
+    request_body = PricePolicy,
+    responses(
+        (status = 201, description = "The policy stored", body = PricePolicy),
+        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn create_policy(
     State(state): State<AppState>,
     person: Person,

@@ -2,49 +2,66 @@
 //! version), sales and voids in batches (idempotent by id, each with its
 //! own status), and shifts with the counted cash.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use canteen_core::{Diner, Money, PricePolicy, Sale, Void};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path, Query, TerminalCaller};
+use super::openapi::{Always, BadRequest, JsonBody, NotFound, TerminalAuth};
+use super::views::{SiteView, TerminalView, local};
 use crate::domain::{diner_from_row, policy_book};
 use crate::ingest::{MAX_BATCH, canonical, prepare_sales, prepare_voids};
 use crate::roles::Role;
-use crate::store::{CloseOutcome, Outcome, ShiftRow, Site, Store, Terminal};
+use crate::store::{CloseOutcome, Outcome, ShiftRow};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/terminal/setup", get(setup))
-        .route("/api/terminal/roster", get(roster))
-        .route("/api/terminal/policies", get(policies))
-        .route("/api/terminal/sales", post(post_sales))
-        .route("/api/terminal/voids", post(post_voids))
-        .route("/api/terminal/shifts", post(open_shift))
-        .route("/api/terminal/shifts/{id}/close", post(close_shift))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(setup))
+        .routes(routes!(roster))
+        .routes(routes!(policies))
+        .routes(routes!(post_sales))
+        .routes(routes!(post_voids))
+        .routes(routes!(open_shift))
+        .routes(routes!(close_shift))
 }
 
-#[derive(Serialize)]
+/// A cashier who may sign in at the terminal.
+#[derive(Serialize, ToSchema)]
 struct Cashier {
     id: i64,
     display_name: String,
 }
 
-#[derive(Serialize)]
+/// What a terminal needs to start.
+#[derive(Serialize, ToSchema)]
 struct Setup {
-    terminal: Terminal,
-    site: Site,
+    /// This terminal.
+    terminal: TerminalView,
+    /// Its site.
+    site: SiteView,
+    /// The site's active cashiers.
     cashiers: Vec<Cashier>,
+    /// Current roster version.
     roster_version: i64,
+    /// Current policy version.
     policy_version: i64,
 }
 
+/// The terminal itself, its site, its cashiers and the current versions.
+#[utoipa::path(get, path = "/api/terminal/setup", tag = "terminal",
+    responses(
+        (status = 200, description = "What the terminal needs to start", body = Setup),
+        TerminalAuth, Always,
+    ),
+    security(("bearer" = [])))]
 async fn setup(
     State(state): State<AppState>,
     caller: TerminalCaller,
@@ -64,34 +81,60 @@ async fn setup(
         .collect();
     let (roster_version, policy_version) = state.store.versions().await?;
     Ok(Json(Setup {
-        terminal: caller.terminal,
-        site: caller.site,
+        terminal: caller.terminal.into(),
+        site: caller.site.try_into()?,
         cashiers,
         roster_version,
         policy_version,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Since {
+    /// The version last downloaded; 0 or absent for everything.
     #[serde(default)]
+    #[param(minimum = 0)]
     since: i64,
 }
 
-#[derive(Serialize)]
+impl Since {
+    fn check(&self) -> Result<(), ApiError> {
+        if self.since < 0 {
+            return Err(ApiError::BadRequest(
+                "bad_query",
+                "since is a version number, 0 or more".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The township's roster, whole or the changes since a version.
+#[derive(Serialize, ToSchema)]
 struct RosterDownload {
     /// Ask with `since=version` next time.
     version: i64,
     /// True when this is the whole roster, not just the changes.
     full: bool,
+    /// Diners added or changed.
     diners: Vec<Diner>,
 }
 
+/// The roster of the terminal's township, whole or changed since a version.
+#[utoipa::path(get, path = "/api/terminal/roster", tag = "terminal",
+    params(Since),
+    responses(
+        (status = 200, description = "Diners, whole or the changes", body = RosterDownload),
+        TerminalAuth, BadRequest, Always,
+    ),
+    security(("bearer" = [])))]
 async fn roster(
     State(state): State<AppState>,
     caller: TerminalCaller,
     Query(q): Query<Since>,
 ) -> Result<Json<RosterDownload>, ApiError> {
+    q.check()?;
     // The version is read first: a change made meanwhile comes again next time.
     let (version, _) = state.store.versions().await?;
     let rows = state
@@ -110,18 +153,31 @@ async fn roster(
     }))
 }
 
-#[derive(Serialize)]
+/// The site's price policies, whole or the changes since a version.
+#[derive(Serialize, ToSchema)]
 struct PolicyDownload {
+    /// Ask with `since=version` next time.
     version: i64,
+    /// True when these are all the policies, not just the changes.
     full: bool,
+    /// Policy versions added or changed.
     policies: Vec<PricePolicy>,
 }
 
+/// The price policies of the terminal's site, whole or changed since a version.
+#[utoipa::path(get, path = "/api/terminal/policies", tag = "terminal",
+    params(Since),
+    responses(
+        (status = 200, description = "Policies, whole or the changes", body = PolicyDownload),
+        TerminalAuth, BadRequest, Always,
+    ),
+    security(("bearer" = [])))]
 async fn policies(
     State(state): State<AppState>,
     caller: TerminalCaller,
     Query(q): Query<Since>,
 ) -> Result<Json<PolicyDownload>, ApiError> {
+    q.check()?;
     let (_, version) = state.store.versions().await?;
     let rows = state
         .store
@@ -134,41 +190,73 @@ async fn policies(
     }))
 }
 
+/// What became of one posted record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ItemOutcome {
+    /// Stored now.
+    Stored,
+    /// Already stored with the same content: acknowledged, not stored again.
+    Duplicate,
+    /// Already stored with other content: refused, the stored one unchanged.
+    Conflict,
+    /// Refused for the reason given.
+    Rejected,
+}
+
 /// What became of one posted sale or void.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ItemStatus {
+    /// The record's id.
     id: String,
-    /// `stored`, `duplicate` (already stored, same content), `conflict`
-    /// (already stored with other content) or `rejected`.
-    status: &'static str,
+    /// What became of it.
+    status: ItemOutcome,
+    /// Why it was refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Each record's own status; `code` and `message` only when some were refused.
+#[derive(Serialize, ToSchema)]
 struct BatchResult {
+    /// `batch_has_refusals` when some were refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<&'static str>,
+    /// How many were refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// One status per record, in the order posted.
     results: Vec<ItemStatus>,
+}
+
+/// The answer 422 of a batch: some records refused (each with its status),
+/// or the batch itself refused (empty, too large, or a record that cannot
+/// be read).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum BatchRefusal {
+    /// Some records refused; the others were stored all the same.
+    Items(BatchResult),
+    /// The batch itself refused.
+    Whole(ErrorBody),
 }
 
 fn item(id: String, outcome: Outcome) -> ItemStatus {
     match outcome {
         Outcome::Stored => ItemStatus {
             id,
-            status: "stored",
+            status: ItemOutcome::Stored,
             message: None,
         },
         Outcome::Duplicate => ItemStatus {
             id,
-            status: "duplicate",
+            status: ItemOutcome::Duplicate,
             message: None,
         },
         Outcome::Conflict => ItemStatus {
             id,
-            status: "conflict",
+            status: ItemOutcome::Conflict,
             message: Some(
                 "a record with this id is already stored with other content; it was not changed"
                     .into(),
@@ -176,7 +264,7 @@ fn item(id: String, outcome: Outcome) -> ItemStatus {
         },
         Outcome::Rejected(m) => ItemStatus {
             id,
-            status: "rejected",
+            status: ItemOutcome::Rejected,
             message: Some(m),
         },
     }
@@ -187,7 +275,7 @@ fn item(id: String, outcome: Outcome) -> ItemStatus {
 fn batch_response(results: Vec<ItemStatus>) -> Response {
     let refused = results
         .iter()
-        .filter(|r| r.status == "conflict" || r.status == "rejected")
+        .filter(|r| matches!(r.status, ItemOutcome::Conflict | ItemOutcome::Rejected))
         .count();
     if refused == 0 {
         return (
@@ -223,12 +311,25 @@ fn check_batch_size(n: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(Deserialize)]
+/// Sales to store.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SalesBatch {
+    /// 1 to 500 sales.
+    #[schema(min_items = 1, max_items = 500)]
     sales: Vec<Sale>,
 }
 
+/// Posts sales, idempotent by id: each gets its own status, and a refused
+/// one never keeps the others from being stored.
+#[utoipa::path(post, path = "/api/terminal/sales", tag = "terminal",
+    request_body = SalesBatch,
+    responses(
+        (status = 200, description = "Every sale stored or already stored", body = BatchResult),
+        TerminalAuth, JsonBody, Always,
+        (status = 422, description = "Some sales refused (each has its status; the others were stored), or the batch itself refused", body = BatchRefusal),
+    ),
+    security(("bearer" = [])))]
 async fn post_sales(
     State(state): State<AppState>,
     caller: TerminalCaller,
@@ -280,12 +381,24 @@ async fn post_sales(
     Ok(batch_response(results.into_iter().flatten().collect()))
 }
 
-#[derive(Deserialize)]
+/// Voids to store.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VoidsBatch {
+    /// 1 to 500 voids.
+    #[schema(min_items = 1, max_items = 500)]
     voids: Vec<Void>,
 }
 
+/// Posts voids, idempotent by id, each with its own status.
+#[utoipa::path(post, path = "/api/terminal/voids", tag = "terminal",
+    request_body = VoidsBatch,
+    responses(
+        (status = 200, description = "Every void stored or already stored", body = BatchResult),
+        TerminalAuth, JsonBody, Always,
+        (status = 422, description = "Some voids refused (each has its status; the others were stored), or the batch itself refused", body = BatchRefusal),
+    ),
+    security(("bearer" = [])))]
 async fn post_voids(
     State(state): State<AppState>,
     caller: TerminalCaller,
@@ -320,21 +433,38 @@ async fn post_voids(
     Ok(batch_response(results.into_iter().flatten().collect()))
 }
 
-#[derive(Deserialize)]
+/// A shift opened at the terminal.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OpenShift {
+    /// Id made on the terminal.
     id: uuid::Uuid,
+    /// The cashier.
     cashier_id: i64,
+    /// When, by the terminal's clock.
     opened_at: DateTime<Utc>,
+    /// Cash in the drawer at opening.
     opening_float: Money,
 }
 
-#[derive(Serialize)]
+/// Whether the shift was stored now or already.
+#[derive(Serialize, ToSchema)]
 struct ShiftStatus {
+    /// The shift's id.
     id: String,
-    status: &'static str,
+    /// Stored now or already stored.
+    status: ItemOutcome,
 }
 
+/// Opens a shift, idempotent by id.
+#[utoipa::path(post, path = "/api/terminal/shifts", tag = "terminal",
+    request_body = OpenShift,
+    responses(
+        (status = 201, description = "Stored", body = ShiftStatus),
+        (status = 200, description = "Already stored with the same details", body = ShiftStatus),
+        TerminalAuth, JsonBody, super::openapi::Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn open_shift(
     State(state): State<AppState>,
     caller: TerminalCaller,
@@ -373,14 +503,14 @@ async fn open_shift(
             StatusCode::CREATED,
             Json(ShiftStatus {
                 id: req.id.to_string(),
-                status: "stored",
+                status: ItemOutcome::Stored,
             }),
         )),
         Outcome::Duplicate => Ok((
             StatusCode::OK,
             Json(ShiftStatus {
                 id: req.id.to_string(),
-                status: "duplicate",
+                status: ItemOutcome::Duplicate,
             }),
         )),
         Outcome::Conflict | Outcome::Rejected(_) => Err(ApiError::Invalid(
@@ -390,18 +520,26 @@ async fn open_shift(
     }
 }
 
-#[derive(Deserialize)]
+/// The closing count.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CloseShift {
+    /// When, by the terminal's clock.
     closed_at: DateTime<Utc>,
+    /// Cash counted in the drawer.
     counted_cash: Money,
 }
 
-#[derive(Serialize)]
+/// A closed shift and its cash.
+#[derive(Serialize, ToSchema)]
 struct ShiftClosed {
+    /// The shift's id.
     id: String,
-    opened_at: i64,
-    closed_at: Option<i64>,
+    /// When it opened, in the site's offset.
+    opened_at: DateTime<FixedOffset>,
+    /// When it closed, in the site's offset.
+    closed_at: Option<DateTime<FixedOffset>>,
+    /// Cash in the drawer at opening.
     opening_float: Money,
     /// Opening float plus the cash of the shift's sales that are not voided.
     expected_cash: Option<Money>,
@@ -410,6 +548,15 @@ struct ShiftClosed {
     difference: Option<Money>,
 }
 
+/// Closes a shift with the counted cash; answers what was expected.
+#[utoipa::path(post, path = "/api/terminal/shifts/{id}/close", tag = "terminal",
+    params(("id" = uuid::Uuid, Path, description = "Shift id")),
+    request_body = CloseShift,
+    responses(
+        (status = 200, description = "The shift, closed", body = ShiftClosed),
+        TerminalAuth, BadRequest, JsonBody, NotFound, super::openapi::Invalid, Always,
+    ),
+    security(("bearer" = [])))]
 async fn close_shift(
     State(state): State<AppState>,
     caller: TerminalCaller,
@@ -447,10 +594,11 @@ async fn close_shift(
             ));
         }
     };
+    let offset = caller.site.utc_offset_minutes;
     Ok(Json(ShiftClosed {
         id: shift.id,
-        opened_at: shift.opened_at,
-        closed_at: shift.closed_at,
+        opened_at: local(shift.opened_at, offset)?,
+        closed_at: shift.closed_at.map(|t| local(t, offset)).transpose()?,
         opening_float: Money::from_fen(shift.opening_float),
         expected_cash: shift.expected_cash.map(Money::from_fen),
         counted_cash: shift.counted_cash.map(Money::from_fen),

@@ -15,66 +15,22 @@ use canteen_core::{
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::common::now_ms;
+use super::audit::now_ms;
 use super::{AuditEntry, Db, ShiftRow, StoreError, StoreResult};
 
-/// Starts a write transaction the right way for each database.
-trait BeginWrite {
-    type Db: sqlx::Database;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send;
-}
-
-impl BeginWrite for sqlx::SqlitePool {
-    type Db = sqlx::Sqlite;
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.begin_with("BEGIN IMMEDIATE").await
-    }
-}
-
-impl BeginWrite for sqlx::PgPool {
-    type Db = sqlx::Postgres;
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        self.begin().await
-    }
-}
-
-/// Runs the same SQL on whichever database `db` is.
+/// Binds `$pool` to the store's pool for the body (kept as a macro so the
+/// queries below read the same as before the store became one `Db`).
 macro_rules! on_db {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            Db::Sqlite(s) => {
-                let $pool = s.pool();
-                $body
-            }
-            Db::Postgres(s) => {
-                let $pool = s.pool();
-                $body
-            }
-        }
-    };
+    ($db:expr, |$pool:ident| $body:expr) => {{
+        let $pool = &$db.pool;
+        $body
+    }};
 }
 
 macro_rules! write_audit {
-    ($tx:expr, $e:expr) => {{
-        let e: &AuditEntry = $e;
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor_id, actor, township_id, action, entity, entity_id, before, after)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(now_ms())
-        .bind(e.actor.user_id)
-        .bind(&e.actor.name)
-        .bind(e.township_id)
-        .bind(&e.action)
-        .bind(&e.entity)
-        .bind(&e.entity_id)
-        .bind(&e.before)
-        .bind(&e.after)
-        .execute(&mut *$tx)
-        .await?;
-    }};
+    ($tx:expr, $e:expr) => {
+        super::audit::write_audit(&mut $tx, $e).await?
+    };
 }
 
 /// What the claim of a township's month is computed from, as received.
@@ -462,7 +418,7 @@ impl Db {
         audit: AuditEntry,
     ) -> StoreResult<()> {
         on_db!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = self.begin_write().await?;
             sqlx::query(
                 "INSERT INTO month_closes (township_id, site_id, month, closed_at, closed_by, claim)
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -492,7 +448,7 @@ impl Db {
         audit: AuditEntry,
     ) -> StoreResult<()> {
         on_db!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = self.begin_write().await?;
             let res = sqlx::query(
                 "UPDATE month_closes SET reopened_at = $3, reopened_by = $4, reopen_reason = $5
                  WHERE site_id = $1 AND month = $2 AND reopened_at IS NULL",
@@ -552,7 +508,7 @@ impl Db {
     /// the month has been closed meanwhile.
     pub async fn insert_decision(&self, d: DecisionToStore, audit: AuditEntry) -> StoreResult<()> {
         on_db!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = self.begin_write().await?;
             let closed: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM month_closes WHERE site_id = $1 AND month = $2 AND reopened_at IS NULL",
             )
@@ -622,7 +578,7 @@ impl Db {
         audit: AuditEntry,
     ) -> StoreResult<super::Outcome> {
         on_db!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = self.begin_write().await?;
             let res = sqlx::query(
                 "INSERT INTO free_meal_days (id, version, township_id, site_id, date, slot, eaten,
                     purchases_total, donations, content_hash, body, author_id, recorded_by, recorded_at)

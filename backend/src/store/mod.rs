@@ -1,22 +1,24 @@
 //! Storage: the only module that knows SQL.
 //!
-//! [`Store`] names what the service needs by intent; [`sqlite::SqliteStore`]
-//! and [`postgres::PgStore`] implement it over the same SQL (both databases
-//! take `$1` placeholders), each with its own migrations. [`Db`] picks one at
-//! run time. Money is integer fen, times are Unix milliseconds, dates are ISO
-//! text.
-
-use std::future::Future;
+//! [`Db`] names what the service needs by intent. Each method is an ordinary
+//! async function, written once: it runs on sqlx's `Any` driver, so the same
+//! SQL serves SQLite and PostgreSQL (both take `$1` placeholders). What
+//! differs between them (connecting, migrations, how a write transaction
+//! begins, locking diners) lives in [`dialect`]. The methods are grouped by
+//! what they store: `org` (townships, sites, users, sessions, terminals),
+//! `roster` (diners, policies), `sales` (sales, voids, shifts), `audit`.
+//! Money is integer fen, times are Unix milliseconds, dates are ISO text.
 
 use serde::Serialize;
 
-mod common;
+mod audit;
+mod dialect;
 pub mod finance;
-pub mod postgres;
-pub mod sqlite;
+mod org;
+mod roster;
+mod sales;
 
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use dialect::Dialect;
 
 /// What went wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +96,7 @@ pub struct User {
     /// Site, for cashiers and volunteers.
     pub site_id: Option<i64>,
     /// False once deactivated.
+    #[sqlx(try_from = "Flag")]
     pub active: bool,
 }
 
@@ -105,6 +108,7 @@ pub struct UserCredentials {
     /// PHC string of the argon2id hash.
     pub password_hash: String,
     /// False once deactivated.
+    #[sqlx(try_from = "Flag")]
     pub active: bool,
 }
 
@@ -135,6 +139,7 @@ pub struct Terminal {
     /// Name, e.g. "counter 1".
     pub name: String,
     /// False once retired.
+    #[sqlx(try_from = "Flag")]
     pub active: bool,
 }
 
@@ -487,291 +492,45 @@ pub enum CloseOutcome {
     Conflict(ShiftRow),
 }
 
-/// The storage the service needs, named by intent. Every method that
-/// changes what a person owns (roster, policy, users) writes its audit entry
-/// in the same transaction.
-pub trait Store: Send + Sync + 'static {
-    /// True when no user exists yet (first start).
-    fn has_users(&self) -> impl Future<Output = StoreResult<bool>> + Send;
-
-    /// Adds a township.
-    fn insert_township(
-        &self,
-        name: &str,
-        audit: AuditEntry,
-    ) -> impl Future<Output = StoreResult<Township>> + Send;
-    /// All townships.
-    fn townships(&self) -> impl Future<Output = StoreResult<Vec<Township>>> + Send;
-    /// One township.
-    fn township(&self, id: i64) -> impl Future<Output = StoreResult<Option<Township>>> + Send;
-
-    /// Adds a site.
-    fn insert_site(
-        &self,
-        site: NewSite,
-        audit: AuditEntry,
-    ) -> impl Future<Output = StoreResult<Site>> + Send;
-    /// Sites of a township, or all.
-    fn sites(&self, township: Option<i64>) -> impl Future<Output = StoreResult<Vec<Site>>> + Send;
-    /// One site.
-    fn site(&self, id: i64) -> impl Future<Output = StoreResult<Option<Site>>> + Send;
-
-    /// Adds a user; a taken username is [`StoreError::Duplicate`].
-    fn insert_user(
-        &self,
-        user: NewUser,
-        audit: AuditEntry,
-    ) -> impl Future<Output = StoreResult<User>> + Send;
-    /// One user.
-    fn user(&self, id: i64) -> impl Future<Output = StoreResult<Option<User>>> + Send;
-    /// Users of a township, or all.
-    fn users(&self, township: Option<i64>) -> impl Future<Output = StoreResult<Vec<User>>> + Send;
-    /// A user's credentials, by username.
-    fn credentials(
-        &self,
-        username: &str,
-    ) -> impl Future<Output = StoreResult<Option<UserCredentials>>> + Send;
-    /// Sets a user's password hash and active flag; ends their sessions.
-    fn update_user_login(
-        &self,
-        id: i64,
-        password_hash: Option<String>,
-        active: Option<bool>,
-        audit: AuditEntry,
-    ) -> impl Future<Output = StoreResult<User>> + Send;
-
-    /// Adds a login session.
-    fn insert_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        now: i64,
-        expires_at: i64,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// The active user of an unexpired session.
-    fn session_user(
-        &self,
-        token_hash: &str,
-        now: i64,
-    ) -> impl Future<Output = StoreResult<Option<User>>> + Send;
-    /// Ends a session.
-    fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
-
-    /// Adds a terminal with the hash of its token.
-    fn insert_terminal(
-        &self,
-        site_id: i64,
-        name: &str,
-        token_hash: &str,
-        audit: AuditEntry,
-    ) -> impl Future<Output = StoreResult<Terminal>> + Send;
-    /// One terminal.
-    fn terminal(&self, id: i64) -> impl Future<Output = StoreResult<Option<Terminal>>> + Send;
-    /// Retires or re-activates a terminal, or gives it a new token hash.
-    fn update_terminal(
-        &self,
-        id: i64,
-        active: Option<bool>,
-        token_hash: Option<String>,
-        audit: AuditEntry,
-    ) -> impl Future<Output = StoreResult<Terminal>> + Send;
-    /// Terminals of a site.
-    fn terminals(&self, site_id: i64) -> impl Future<Output = StoreResult<Vec<Terminal>>> + Send;
-    /// The active terminal holding a token.
-    fn terminal_by_token(
-        &self,
-        token_hash: &str,
-    ) -> impl Future<Output = StoreResult<Option<Terminal>>> + Send;
-
-    /// Adds diners to a township's roster in one transaction: all or none.
-    fn insert_diners(
-        &self,
-        township_id: i64,
-        diners: Vec<DinerFields>,
-        actor: Actor,
-    ) -> impl Future<Output = StoreResult<Vec<DinerRow>>> + Send;
-    /// Writes over a diner.
-    fn update_diner(
-        &self,
-        id: i64,
-        fields: DinerFields,
-        actor: Actor,
-    ) -> impl Future<Output = StoreResult<DinerRow>> + Send;
-    /// One diner.
-    fn diner(&self, id: i64) -> impl Future<Output = StoreResult<Option<DinerRow>>> + Send;
-    /// A township's diners changed after roster version `since` (0: all).
-    fn diners_since(
-        &self,
-        township_id: i64,
-        since: i64,
-    ) -> impl Future<Output = StoreResult<Vec<DinerRow>>> + Send;
-    /// Diners by id, within a township.
-    fn diners_by_ids(
-        &self,
-        township_id: i64,
-        ids: Vec<i64>,
-    ) -> impl Future<Output = StoreResult<Vec<DinerRow>>> + Send;
-    /// Current roster and policy versions.
-    fn versions(&self) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
-
-    /// Adds a policy version, or writes over the one of the same site and date.
-    fn upsert_policy(
-        &self,
-        site_id: i64,
-        effective_from: &str,
-        body: &str,
-        audit: AuditEntry,
-    ) -> impl Future<Output = StoreResult<PolicyRow>> + Send;
-    /// A site's policy versions changed after policy version `since`.
-    fn policies_since(
-        &self,
-        site_id: i64,
-        since: i64,
-    ) -> impl Future<Output = StoreResult<Vec<PolicyRow>>> + Send;
-
-    /// Stores sales exactly once each: a stored id with the same content is
-    /// a duplicate, with other content a conflict.
-    fn insert_sales(
-        &self,
-        sales: Vec<SaleToStore>,
-        received_at: i64,
-    ) -> impl Future<Output = StoreResult<Vec<Outcome>>> + Send;
-    /// Stores voids exactly once each, each with its audit entry.
-    fn insert_voids(
-        &self,
-        voids: Vec<VoidToStore>,
-        received_at: i64,
-    ) -> impl Future<Output = StoreResult<Vec<Outcome>>> + Send;
-    /// One sale.
-    fn sale(&self, id: &str) -> impl Future<Output = StoreResult<Option<SaleRow>>> + Send;
-    /// A sale's lines with the backend's verdicts.
-    fn sale_lines(&self, id: &str) -> impl Future<Output = StoreResult<Vec<SaleLineRow>>> + Send;
-    /// A site's sales between two ISO business dates (inclusive).
-    fn sales_for_site(
-        &self,
-        site_id: i64,
-        from: &str,
-        to: &str,
-    ) -> impl Future<Output = StoreResult<Vec<SaleRow>>> + Send;
-    /// How many sales are stored and their total paid, fen (for checks).
-    fn sales_totals(&self) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
-
-    /// Opens a shift; the same id again is a duplicate or a conflict.
-    fn open_shift(&self, shift: ShiftRow) -> impl Future<Output = StoreResult<Outcome>> + Send;
-    /// Closes a shift with the counted cash; works out the expected cash.
-    fn close_shift(
-        &self,
-        id: &str,
-        terminal_id: i64,
-        closed_at: i64,
-        counted_cash: i64,
-    ) -> impl Future<Output = StoreResult<CloseOutcome>> + Send;
-
-    /// Writes one audit entry on its own.
-    fn insert_audit(&self, entry: AuditEntry) -> impl Future<Output = StoreResult<()>> + Send;
-    /// The latest audit entries of a township, or of all.
-    fn audit_log(
-        &self,
-        township: Option<i64>,
-        limit: i64,
-    ) -> impl Future<Output = StoreResult<Vec<AuditRow>>> + Send;
-}
-
-/// Either database, chosen at start.
+/// The store on either database, chosen at start. Every method that changes
+/// what a person owns (roster, policy, users) writes its audit entry in the
+/// same transaction.
 #[derive(Debug, Clone)]
-pub enum Db {
-    /// A SQLite file.
-    Sqlite(SqliteStore),
-    /// A PostgreSQL server.
-    Postgres(PgStore),
-}
-
-macro_rules! delegate {
-    ($(fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
-        impl Store for Db {
-            $(
-                async fn $name(&self $(, $arg: $ty)*) -> StoreResult<$ret> {
-                    match self {
-                        Db::Sqlite(s) => s.$name($($arg),*).await,
-                        Db::Postgres(s) => s.$name($($arg),*).await,
-                    }
-                }
-            )*
-        }
-    };
-}
-
-delegate! {
-    fn has_users(&self) -> bool;
-    fn insert_township(&self, name: &str, audit: AuditEntry) -> Township;
-    fn townships(&self) -> Vec<Township>;
-    fn township(&self, id: i64) -> Option<Township>;
-    fn insert_site(&self, site: NewSite, audit: AuditEntry) -> Site;
-    fn sites(&self, township: Option<i64>) -> Vec<Site>;
-    fn site(&self, id: i64) -> Option<Site>;
-    fn insert_user(&self, user: NewUser, audit: AuditEntry) -> User;
-    fn user(&self, id: i64) -> Option<User>;
-    fn users(&self, township: Option<i64>) -> Vec<User>;
-    fn credentials(&self, username: &str) -> Option<UserCredentials>;
-    fn update_user_login(&self, id: i64, password_hash: Option<String>, active: Option<bool>, audit: AuditEntry) -> User;
-    fn insert_session(&self, token_hash: &str, user_id: i64, now: i64, expires_at: i64) -> ();
-    fn session_user(&self, token_hash: &str, now: i64) -> Option<User>;
-    fn delete_session(&self, token_hash: &str) -> ();
-    fn insert_terminal(&self, site_id: i64, name: &str, token_hash: &str, audit: AuditEntry) -> Terminal;
-    fn terminal(&self, id: i64) -> Option<Terminal>;
-    fn update_terminal(&self, id: i64, active: Option<bool>, token_hash: Option<String>, audit: AuditEntry) -> Terminal;
-    fn terminals(&self, site_id: i64) -> Vec<Terminal>;
-    fn terminal_by_token(&self, token_hash: &str) -> Option<Terminal>;
-    fn insert_diners(&self, township_id: i64, diners: Vec<DinerFields>, actor: Actor) -> Vec<DinerRow>;
-    fn update_diner(&self, id: i64, fields: DinerFields, actor: Actor) -> DinerRow;
-    fn diner(&self, id: i64) -> Option<DinerRow>;
-    fn diners_since(&self, township_id: i64, since: i64) -> Vec<DinerRow>;
-    fn diners_by_ids(&self, township_id: i64, ids: Vec<i64>) -> Vec<DinerRow>;
-    fn versions(&self) -> (i64, i64);
-    fn upsert_policy(&self, site_id: i64, effective_from: &str, body: &str, audit: AuditEntry) -> PolicyRow;
-    fn policies_since(&self, site_id: i64, since: i64) -> Vec<PolicyRow>;
-    fn insert_sales(&self, sales: Vec<SaleToStore>, received_at: i64) -> Vec<Outcome>;
-    fn insert_voids(&self, voids: Vec<VoidToStore>, received_at: i64) -> Vec<Outcome>;
-    fn sale(&self, id: &str) -> Option<SaleRow>;
-    fn sale_lines(&self, id: &str) -> Vec<SaleLineRow>;
-    fn sales_for_site(&self, site_id: i64, from: &str, to: &str) -> Vec<SaleRow>;
-    fn sales_totals(&self) -> (i64, i64);
-    fn open_shift(&self, shift: ShiftRow) -> Outcome;
-    fn close_shift(&self, id: &str, terminal_id: i64, closed_at: i64, counted_cash: i64) -> CloseOutcome;
-    fn insert_audit(&self, entry: AuditEntry) -> ();
-    fn audit_log(&self, township: Option<i64>, limit: i64) -> Vec<AuditRow>;
+pub struct Db {
+    pool: sqlx::AnyPool,
+    dialect: Dialect,
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite:` path or `postgres://`), creating and
-    /// migrating the database. `schema` picks a PostgreSQL schema (created
-    /// if missing).
-    pub async fn connect(url: &str, schema: Option<&str>, max_connections: u32) -> StoreResult<Db> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Db::Postgres(
-                PgStore::connect(url, schema, max_connections).await?,
-            ))
-        } else {
-            Ok(Db::Sqlite(
-                SqliteStore::connect(url, max_connections).await?,
-            ))
-        }
-    }
-
     /// `sqlite` or `postgres`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
-        }
+        self.dialect.name()
+    }
+
+    /// The pool, for the benchmark's raw inserts and tests that look inside.
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        &self.pool
     }
 
     /// Runs a raw statement (tests use it to try to break the append-only rule).
     pub async fn execute_raw(&self, sql: String) -> StoreResult<u64> {
-        match self {
-            Db::Sqlite(s) => s.execute_raw(sql).await,
-            Db::Postgres(s) => s.execute_raw(sql).await,
-        }
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+/// A boolean column read as an integer: the `Any` driver cannot read a
+/// SQLite column declared BOOLEAN, so queries select
+/// `CASE WHEN active THEN 1 ELSE 0 END`.
+#[derive(Debug, Clone, Copy, sqlx::Type)]
+#[sqlx(transparent)]
+struct Flag(i64);
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0 != 0
     }
 }
 

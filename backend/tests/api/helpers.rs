@@ -158,7 +158,6 @@ impl TestApp {
     }
 
     pub async fn sales_count(&self) -> (i64, i64) {
-        use backend::store::Store;
         self.store.sales_totals().await.expect("totals")
     }
 }

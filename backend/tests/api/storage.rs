@@ -1,10 +1,10 @@
-//! The storage conformance suite: the same story against the `Store` trait
+//! The storage conformance suite: the same story against the store
 //! on SQLite and PostgreSQL, and the database's own refusal to change or
 //! remove sales, voids and audit entries.
 
 use backend::store::{
     Actor, AuditEntry, CloseOutcome, Db, DinerFields, LineToStore, NewSite, NewUser, Outcome,
-    SaleToStore, ShiftRow, Store, StoreError, Verdict, VoidToStore,
+    SaleToStore, ShiftRow, StoreError, Verdict, VoidToStore,
 };
 
 use crate::helpers::{Backend, fresh_config};
@@ -417,9 +417,8 @@ async fn conformance_postgres() {
 #[tokio::test]
 async fn sqlite_is_in_wal_mode_with_full_sync() {
     let (config, _dir) = fresh_config(Backend::Sqlite).expect("sqlite");
-    let Db::Sqlite(db) = Db::connect(&config.database_url(), None, 1).await.unwrap() else {
-        panic!("sqlite")
-    };
+    let db = Db::connect(&config.database_url(), None, 1).await.unwrap();
+    assert_eq!(db.kind(), "sqlite");
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(db.pool())
         .await

@@ -456,42 +456,256 @@ fn every_slot_total_ties_out() {
 }
 
 #[test]
-fn more_subsidised_meals_than_eligible_diners_flags_the_latest() {
+fn the_roster_check_counts_claimed_meals_so_a_duplicate_never_pulls_out_a_valid_meal() {
+    // Two eligible diners (1 and 2) and one too young (4). Two offline
+    // terminals both sell diner 1 lunch; diner 2, diner 4 and an unknown
+    // diner 99 eat too: five subsidised lines sold, two eligible diners.
+    // Only diner 1's earliest and diner 2's meal are claimed: two meals, the
+    // roster's size exactly, so nothing is flagged for the roster and diner
+    // 2's valid meal stays in the claim.
     let mut w = World::new();
+    w.roster = vec![
+        diner(1, d(1950, 5, 1)),
+        diner(2, d(1940, 5, 1)),
+        diner(4, d(1970, 1, 1)),
+    ];
     let day = d(2026, 3, 10);
-    // Diners 1, 2, 3 and 5 are eligible; 98 and 99 are not on the roster.
-    for (n, diner) in [1, 2, 3, 5, 98, 99].into_iter().enumerate() {
-        let paid = match diner {
-            1 => 600,
-            5 => 800, // 69 until 16 March
-            2 => 400,
-            3 => 200,
-            _ => 600,
-        };
-        w.sell(meal(
-            n as u128 + 1,
+    let lunch = |n, diner, paid, min| {
+        meal(
+            n,
             CANTEEN,
             diner,
             day,
             Slot::Lunch,
             1200,
             paid,
-            at(day, 4, n as u32),
-        ));
-    }
+            at(day, 4, min),
+        )
+    };
+    w.sell(lunch(1, 1, 600, 0));
+    w.sell(lunch(2, 1, 600, 1)); // the other terminal, a minute later
+    w.sell(lunch(3, 4, 600, 2));
+    w.sell(lunch(4, 99, 600, 3));
+    w.sell(lunch(5, 2, 400, 4)); // the latest sold
     let claim = w.claim(CANTEEN, march());
+    assert_eq!(
+        claim.lines.iter().map(|l| l.diner_id.0).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
     let flags: Vec<(i64, String)> = claim
         .flagged
         .iter()
         .map(|f| (f.diner_id.0, f.flag.to_string()))
         .collect();
-    let too_many =
-        "6 subsidised meals in this slot and day, but only 4 eligible diners".to_string();
-    assert!(flags.contains(&(5, too_many.clone())), "{flags:?}");
-    assert!(flags.contains(&(3, too_many)), "{flags:?}");
     assert_eq!(
-        claim.lines.iter().map(|l| l.diner_id.0).collect::<Vec<_>>(),
-        vec![1, 2]
+        flags,
+        vec![
+            (
+                1,
+                format!(
+                    "second subsidised meal in this slot and day (sale {} is claimed)",
+                    sale_id(1)
+                )
+            ),
+            (
+                4,
+                "not eligible: age 56, below the lowest bracket: standard price".to_string()
+            ),
+            (99, "the diner is not on the roster".to_string()),
+        ]
     );
-    assert_eq!(claim.flagged.len(), 4);
+    assert_eq!(claim.total.meals, 2);
+    assert_eq!(claim.total.subsidy, Money::from_fen(600 + 800));
+}
+
+fn sale_id(n: u128) -> canteen_core::SaleId {
+    canteen_core::SaleId(Uuid::from_u128(n))
+}
+
+#[test]
+fn an_offline_sale_sold_first_and_posted_last_is_the_subsidised_one() {
+    // Issue 7: sold at 11:00 on an offline terminal, posted at 15:00; the
+    // other terminal sold the same diner's lunch at 12:00 and posted it at
+    // once. The 11:00 sale is claimed, as `first_meal` decides it.
+    let mut w = World::new();
+    let day = d(2026, 3, 11);
+    let online = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 0));
+    let offline = meal(2, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 3, 0));
+    w.sales.push(received(online.clone(), at(day, 4, 0)));
+    w.sales.push(received(offline.clone(), at(day, 7, 0)));
+    let claim = w.claim(CANTEEN, march());
+    assert_eq!(
+        claim.lines.iter().map(|l| l.sale_id).collect::<Vec<_>>(),
+        vec![offline.id]
+    );
+    assert_eq!(claim.flagged.len(), 1);
+    assert_eq!(claim.flagged[0].sale_id, online.id);
+    assert_eq!(
+        claim.flagged[0].flag,
+        Flag::SecondSubsidisedMeal {
+            claimed_sale: offline.id
+        }
+    );
+}
+
+#[test]
+fn meals_before_the_diners_registration_are_not_eligible() {
+    let mut w = World::new();
+    w.roster[0].active_from = Some(d(2026, 3, 10));
+    for (n, day) in [(1, d(2026, 3, 9)), (2, d(2026, 3, 10))] {
+        w.sell(meal(
+            n,
+            CANTEEN,
+            1,
+            day,
+            Slot::Lunch,
+            1200,
+            600,
+            at(day, 4, 0),
+        ));
+    }
+    let claim = w.claim(CANTEEN, march());
+    assert_eq!(
+        claim.lines.iter().map(|l| l.sale_id).collect::<Vec<_>>(),
+        vec![sale_id(2)]
+    );
+    assert_eq!(claim.flagged.len(), 1);
+    assert_eq!(claim.flagged[0].sale_id, sale_id(1));
+    assert_eq!(
+        claim.flagged[0].flag.to_string(),
+        "not eligible: registered on the roster only from 2026-03-10: standard price"
+    );
+}
+
+/// March closed on 2 April with diner 1's lunch of 30 March claimed.
+fn march_closed_with_a_claimed_lunch() -> (World, Sale) {
+    let mut w = World::new();
+    let day = d(2026, 3, 30);
+    let claimed = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 0));
+    w.sell(claimed.clone());
+    w.closes
+        .push(close(CANTEEN, march(), at(d(2026, 4, 2), 2, 0)));
+    (w, claimed)
+}
+
+#[test]
+fn a_late_void_frees_the_slot_for_a_late_sale_received_after_it() {
+    let (mut w, claimed) = march_closed_with_a_claimed_lunch();
+    let day = d(2026, 3, 30);
+    let void_arrives = at(d(2026, 4, 3), 1, 0);
+    w.voids
+        .push(received(void(9, &claimed, at(day, 4, 5)), void_arrives));
+    // Sold before the claimed sale, but received before its void: still a
+    // duplicate of the claimed meal.
+    let too_soon = meal(2, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 3, 0));
+    w.sales
+        .push(received(too_soon.clone(), at(d(2026, 4, 3), 0, 59)));
+    // The resale, received exactly as the void arrived: claimable.
+    let resale = meal(3, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 10));
+    w.sales.push(received(resale.clone(), void_arrives));
+    let april = w.claim(CANTEEN, month(2026, 4));
+    let lines: Vec<_> = april
+        .lines
+        .iter()
+        .map(|l| (l.sale_id, l.kind, l.meals, l.subsidy))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (claimed.id, LineKind::LateVoid, -1, Money::from_fen(-600)),
+            (resale.id, LineKind::LateSale, 1, Money::from_fen(600)),
+        ]
+    );
+    assert_eq!(april.adjustments.meals, 0);
+    assert_eq!(april.flagged.len(), 1);
+    assert_eq!(april.flagged[0].sale_id, too_soon.id);
+    assert!(april.flagged[0].late);
+    assert_eq!(
+        april.flagged[0].flag,
+        Flag::SecondSubsidisedMeal {
+            claimed_sale: claimed.id
+        }
+    );
+    // March's frozen claim is untouched.
+    assert_eq!(w.claim(CANTEEN, march()).lines.len(), 1);
+}
+
+#[test]
+fn a_late_sale_received_before_the_late_void_stays_a_duplicate_once_its_month_closes() {
+    let (mut w, claimed) = march_closed_with_a_claimed_lunch();
+    let day = d(2026, 3, 30);
+    // The late sale arrives on 3 April, the void of the claimed sale on
+    // 10 April, and April closes on 2 May: still a duplicate.
+    let late = meal(2, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 30));
+    w.sales
+        .push(received(late.clone(), at(d(2026, 4, 3), 0, 0)));
+    w.voids.push(received(
+        void(9, &claimed, at(day, 5, 0)),
+        at(d(2026, 4, 10), 0, 0),
+    ));
+    w.closes
+        .push(close(CANTEEN, month(2026, 4), at(d(2026, 5, 2), 0, 0)));
+    let april = w.claim(CANTEEN, month(2026, 4));
+    assert_eq!(
+        april
+            .lines
+            .iter()
+            .map(|l| (l.sale_id, l.kind))
+            .collect::<Vec<_>>(),
+        vec![(claimed.id, LineKind::LateVoid)]
+    );
+    assert_eq!(
+        april
+            .flagged
+            .iter()
+            .map(|f| (f.sale_id, f.flag.clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            late.id,
+            Flag::SecondSubsidisedMeal {
+                claimed_sale: claimed.id
+            }
+        )]
+    );
+}
+
+#[test]
+fn after_a_late_void_the_first_sold_of_the_late_sales_received_after_it_is_claimed() {
+    let (mut w, claimed) = march_closed_with_a_claimed_lunch();
+    let day = d(2026, 3, 30);
+    w.voids.push(received(
+        void(9, &claimed, at(day, 5, 0)),
+        at(d(2026, 4, 3), 0, 0),
+    ));
+    let later_sold = meal(2, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 6, 0));
+    let first_sold = meal(3, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 5, 30));
+    w.sales
+        .push(received(later_sold.clone(), at(d(2026, 4, 4), 0, 0)));
+    w.sales
+        .push(received(first_sold.clone(), at(d(2026, 4, 5), 0, 0)));
+    let april = w.claim(CANTEEN, month(2026, 4));
+    assert_eq!(
+        april
+            .lines
+            .iter()
+            .map(|l| (l.sale_id, l.kind))
+            .collect::<Vec<_>>(),
+        vec![
+            (claimed.id, LineKind::LateVoid),
+            (first_sold.id, LineKind::LateSale)
+        ]
+    );
+    assert_eq!(
+        april
+            .flagged
+            .iter()
+            .map(|f| (f.sale_id, f.flag.clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            later_sold.id,
+            Flag::SecondSubsidisedMeal {
+                claimed_sale: first_sold.id
+            }
+        )]
+    );
 }

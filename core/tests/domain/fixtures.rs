@@ -57,6 +57,7 @@ pub fn diner(id: i64, birth: NaiveDate) -> Diner {
         birth_date: Some(birth),
         village: None,
         card_no: None,
+        active_from: None,
         inactive_since: None,
         categories: vec![],
     }

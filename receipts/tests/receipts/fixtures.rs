@@ -23,6 +23,7 @@ pub fn diner(id: i64, name: &str, first17: &str) -> Diner {
         birth_date: None,
         village: Some("大寨村".into()),
         card_no: None,
+        active_from: None,
         inactive_since: None,
         categories: vec![],
     }

@@ -1,0 +1,257 @@
+//! What the API answers, as its own structs: the wire format is decided
+//! here, not by the store's rows. Money is a "12.50" string, times are
+//! RFC 3339 with an offset, dates YYYY-MM-DD.
+
+use canteen_core::Money;
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use crate::roles::Role;
+use crate::store::{AuditRow, Site, Terminal, Township, User};
+
+/// A moment stored as Unix milliseconds, for the wire.
+pub fn utc(ms: i64) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| ApiError::Internal(format!("stored time {ms} ms is out of range")))
+}
+
+/// A moment stored as Unix milliseconds, in a site's local offset.
+pub fn local(ms: i64, utc_offset_minutes: i64) -> Result<DateTime<FixedOffset>, ApiError> {
+    let offset = i32::try_from(utc_offset_minutes.saturating_mul(60))
+        .ok()
+        .and_then(FixedOffset::east_opt)
+        .ok_or_else(|| {
+            ApiError::Internal(format!("stored UTC offset {utc_offset_minutes} is invalid"))
+        })?;
+    Ok(utc(ms)?.with_timezone(&offset))
+}
+
+/// What a user may do, on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    /// Keeps roster, policy, sites, terminals and users.
+    Admin,
+    /// Reviews and claims the subsidy.
+    Finance,
+    /// Records free-meal days at a village site.
+    Volunteer,
+    /// Sells meals at a terminal.
+    Cashier,
+}
+
+impl From<Role> for RoleName {
+    fn from(role: Role) -> RoleName {
+        match role {
+            Role::Admin => RoleName::Admin,
+            Role::Finance => RoleName::Finance,
+            Role::Volunteer => RoleName::Volunteer,
+            Role::Cashier => RoleName::Cashier,
+        }
+    }
+}
+
+impl From<RoleName> for Role {
+    fn from(role: RoleName) -> Role {
+        match role {
+            RoleName::Admin => Role::Admin,
+            RoleName::Finance => Role::Finance,
+            RoleName::Volunteer => Role::Volunteer,
+            RoleName::Cashier => Role::Cashier,
+        }
+    }
+}
+
+/// The kind of a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    /// The township canteen, selling meals at terminals.
+    Canteen,
+    /// A village Happiness Commune, serving free meals with volunteers.
+    Commune,
+}
+
+impl SiteKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::Canteen => "canteen",
+            SiteKind::Commune => "commune",
+        }
+    }
+
+    fn parse(text: &str) -> Result<SiteKind, ApiError> {
+        match text {
+            "canteen" => Ok(SiteKind::Canteen),
+            "commune" => Ok(SiteKind::Commune),
+            other => Err(ApiError::Internal(format!("stored site kind '{other}'"))),
+        }
+    }
+}
+
+/// A township.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TownshipView {
+    /// Id.
+    pub id: i64,
+    /// Name, e.g. 大寨镇.
+    pub name: String,
+}
+
+impl From<Township> for TownshipView {
+    fn from(t: Township) -> TownshipView {
+        TownshipView {
+            id: t.id,
+            name: t.name,
+        }
+    }
+}
+
+/// A site: the township canteen or a village Happiness Commune.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SiteView {
+    /// Id.
+    pub id: i64,
+    /// Its township.
+    pub township_id: i64,
+    /// Name.
+    pub name: String,
+    /// Canteen or commune.
+    pub kind: SiteKind,
+    /// Offset of local time from UTC in minutes (480 for Asia/Shanghai).
+    pub utc_offset_minutes: i64,
+}
+
+impl TryFrom<Site> for SiteView {
+    type Error = ApiError;
+    fn try_from(s: Site) -> Result<SiteView, ApiError> {
+        Ok(SiteView {
+            id: s.id,
+            township_id: s.township_id,
+            name: s.name,
+            kind: SiteKind::parse(&s.kind)?,
+            utc_offset_minutes: s.utc_offset_minutes,
+        })
+    }
+}
+
+/// A terminal at a counter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TerminalView {
+    /// Id.
+    pub id: i64,
+    /// Its site.
+    pub site_id: i64,
+    /// Name, e.g. "counter 1".
+    pub name: String,
+    /// False once retired: its token no longer works.
+    pub active: bool,
+}
+
+impl From<Terminal> for TerminalView {
+    fn from(t: Terminal) -> TerminalView {
+        TerminalView {
+            id: t.id,
+            site_id: t.site_id,
+            name: t.name,
+            active: t.active,
+        }
+    }
+}
+
+/// A person who signs in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Role.
+    pub role: RoleName,
+    /// Township; none for a county administrator.
+    pub township_id: Option<i64>,
+    /// Site, for cashiers and volunteers.
+    pub site_id: Option<i64>,
+    /// False once deactivated.
+    pub active: bool,
+}
+
+impl TryFrom<User> for UserView {
+    type Error = ApiError;
+    fn try_from(u: User) -> Result<UserView, ApiError> {
+        let role: Role = u
+            .role
+            .parse()
+            .map_err(|e| ApiError::Internal(format!("user {}: {e}", u.id)))?;
+        Ok(UserView {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: role.into(),
+            township_id: u.township_id,
+            site_id: u.site_id,
+            active: u.active,
+        })
+    }
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditView {
+    /// Id, in order of writing.
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (user id); none for the system itself.
+    pub actor_id: Option<i64>,
+    /// Who (login name, or "system").
+    pub actor: String,
+    /// The township it concerns.
+    pub township_id: Option<i64>,
+    /// What was done, e.g. `diner.update`.
+    pub action: String,
+    /// Kind of record.
+    pub entity: String,
+    /// Its id.
+    pub entity_id: String,
+    /// The record before the change, as JSON text.
+    pub before: Option<String>,
+    /// The record after the change, as JSON text.
+    pub after: Option<String>,
+}
+
+impl TryFrom<AuditRow> for AuditView {
+    type Error = ApiError;
+    fn try_from(a: AuditRow) -> Result<AuditView, ApiError> {
+        Ok(AuditView {
+            id: a.id,
+            at: utc(a.at)?,
+            actor_id: a.actor_id,
+            actor: a.actor,
+            township_id: a.township_id,
+            action: a.action,
+            entity: a.entity,
+            entity_id: a.entity_id,
+            before: a.before,
+            after: a.after,
+        })
+    }
+}
+
+/// Money stored as fen, for the wire.
+pub fn money(fen: i64) -> Money {
+    Money::from_fen(fen)
+}
+
+/// Converts every row, failing on the first that cannot be shown.
+pub fn all<R, V>(rows: Vec<R>) -> Result<Vec<V>, ApiError>
+where
+    V: TryFrom<R, Error = ApiError>,
+{
+    rows.into_iter().map(V::try_from).collect()
+}

@@ -1,0 +1,184 @@
+//! What differs between SQLite and PostgreSQL: connecting, migrations, how a
+//! write transaction begins and how a batch's diners are locked. Everything
+//! else is the same SQL.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Any, Executor, Transaction};
+
+use super::{Db, StoreError, StoreResult};
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// A SQLite file: WAL journal, synchronous=FULL, one writer at a time.
+    Sqlite,
+    /// A PostgreSQL server, optionally in its own schema.
+    Postgres,
+}
+
+impl Dialect {
+    /// `sqlite` or `postgres`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite:` path or `postgres://`), creating and
+    /// migrating the database. `schema` picks a PostgreSQL schema (created
+    /// if missing).
+    pub async fn connect(url: &str, schema: Option<&str>, max_connections: u32) -> StoreResult<Db> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            connect_postgres(url, schema, max_connections).await
+        } else {
+            connect_sqlite(url, max_connections).await
+        }
+    }
+
+    /// Begins a transaction that will write. On SQLite `BEGIN IMMEDIATE`
+    /// takes the write lock at once, so a transaction never fails upgrading
+    /// a read lock.
+    pub(super) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Locks the diners whose first subsidised meal a batch decides. SQLite
+    /// has one writer at a time: nothing more to lock. PostgreSQL takes
+    /// transaction-scoped advisory locks in ascending order, so two
+    /// transactions never wait on each other in a circle.
+    pub(super) async fn lock_diners(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        diners: &[i64],
+    ) -> Result<(), sqlx::Error> {
+        if self.dialect == Dialect::Sqlite || diners.is_empty() {
+            return Ok(());
+        }
+        let mut sorted = diners.to_vec();
+        sorted.sort_unstable();
+        // Integers only, so writing them into the text is safe (the Any
+        // driver carries no arrays).
+        let list = sorted
+            .iter()
+            .map(|d| format!("({d})"))
+            .collect::<Vec<_>>()
+            .join(",");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT pg_advisory_xact_lock(d) FROM (SELECT d FROM (VALUES {list}) AS v(d) ORDER BY d) AS ordered"
+        )))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<Db> {
+    let url = if url.starts_with("sqlite:") {
+        url.to_string()
+    } else {
+        format!("sqlite:{url}")
+    };
+    // Create, switch to WAL (a property of the file) and migrate with the
+    // typed driver, whose options cover all of it.
+    let options = SqliteConnectOptions::from_str(&url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30));
+    let setup = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("migrations/sqlite").run(&setup).await?;
+    setup.close().await;
+    // Every pooled connection gets the per-connection settings.
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await?;
+    Ok(Db {
+        pool,
+        dialect: Dialect::Sqlite,
+    })
+}
+
+async fn connect_postgres(
+    url: &str,
+    schema: Option<&str>,
+    max_connections: u32,
+) -> StoreResult<Db> {
+    let mut options = PgConnectOptions::from_str(url)?;
+    let schema = schema.map(str::to_string);
+    if let Some(schema) = &schema {
+        if !plain_identifier(schema) {
+            return Err(StoreError::Corrupt(format!(
+                "schema name '{schema}': use lower-case letters, digits and _"
+            )));
+        }
+        options = options.options([("search_path", schema.as_str())]);
+    }
+    let setup = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    if let Some(schema) = &schema {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&setup)
+        .await?;
+    }
+    sqlx::migrate!("migrations/postgres").run(&setup).await?;
+    setup.close().await;
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .after_connect(move |conn, _meta| {
+            let schema = schema.clone();
+            Box::pin(async move {
+                if let Some(schema) = schema {
+                    // Checked by `plain_identifier` above.
+                    conn.execute(sqlx::AssertSqlSafe(format!("SET search_path TO {schema}")))
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    Ok(Db {
+        pool,
+        dialect: Dialect::Postgres,
+    })
+}
+
+/// True for a schema name that needs no quoting.
+fn plain_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}

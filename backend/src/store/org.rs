@@ -1,0 +1,337 @@
+//! Townships, sites, users, login sessions and terminals.
+
+use super::audit::{now_ms, user_audit_json, write_audit};
+use super::*;
+
+impl Db {
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn has_users(&self) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, audit))]
+    pub async fn insert_township(&self, name: &str, audit: AuditEntry) -> StoreResult<Township> {
+        let mut tx = self.begin_write().await?;
+        let t: Township = sqlx::query_as(
+            "INSERT INTO townships (name, created_at) VALUES ($1, $2) RETURNING id, name",
+        )
+        .bind(name)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_or(e, "a township with this name exists"))?;
+        let mut audit = audit;
+        audit.township_id = Some(t.id);
+        audit.entity_id = t.id.to_string();
+        audit.after = serde_json::to_string(&t).ok();
+        write_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn townships(&self) -> StoreResult<Vec<Township>> {
+        Ok(sqlx::query_as("SELECT id, name FROM townships ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn township(&self, id: i64) -> StoreResult<Option<Township>> {
+        Ok(
+            sqlx::query_as("SELECT id, name FROM townships WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, audit))]
+    pub async fn insert_site(&self, site: NewSite, audit: AuditEntry) -> StoreResult<Site> {
+        let mut tx = self.begin_write().await?;
+        let s: Site = sqlx::query_as(
+            "INSERT INTO sites (township_id, name, kind, utc_offset_minutes, created_at)
+             VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, township_id, name, kind, utc_offset_minutes",
+        )
+        .bind(site.township_id)
+        .bind(&site.name)
+        .bind(&site.kind)
+        .bind(site.utc_offset_minutes)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_or(e, "the township has a site with this name"))?;
+        let mut audit = audit;
+        audit.entity_id = s.id.to_string();
+        audit.after = serde_json::to_string(&s).ok();
+        write_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn sites(&self, township: Option<i64>) -> StoreResult<Vec<Site>> {
+        Ok(sqlx::query_as(
+            "SELECT id, township_id, name, kind, utc_offset_minutes FROM sites
+             WHERE ($1 IS NULL OR township_id = $1) ORDER BY id",
+        )
+        .bind(township)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn site(&self, id: i64) -> StoreResult<Option<Site>> {
+        Ok(sqlx::query_as(
+            "SELECT id, township_id, name, kind, utc_offset_minutes FROM sites WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, user, audit), fields(username = %user.username))]
+    pub async fn insert_user(&self, user: NewUser, audit: AuditEntry) -> StoreResult<User> {
+        let mut tx = self.begin_write().await?;
+        let u: User = sqlx::query_as(
+            "INSERT INTO users (username, display_name, role, township_id, site_id, password_hash, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             RETURNING id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active",
+        )
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(&user.role)
+        .bind(user.township_id)
+        .bind(user.site_id)
+        .bind(&user.password_hash)
+        .bind(true)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_or(e, "this username is taken"))?;
+        let mut audit = audit;
+        audit.entity_id = u.id.to_string();
+        audit.after = Some(user_audit_json(&u));
+        write_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(u)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        Ok(sqlx::query_as(
+            "SELECT id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn users(&self, township: Option<i64>) -> StoreResult<Vec<User>> {
+        Ok(sqlx::query_as(
+            "SELECT id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active FROM users
+             WHERE ($1 IS NULL OR township_id = $1) ORDER BY id",
+        )
+        .bind(township)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn credentials(&self, username: &str) -> StoreResult<Option<UserCredentials>> {
+        Ok(sqlx::query_as("SELECT id, password_hash, CASE WHEN active THEN 1 ELSE 0 END AS active FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, password_hash, audit))]
+    pub async fn update_user_login(
+        &self,
+        id: i64,
+        password_hash: Option<String>,
+        active: Option<bool>,
+        audit: AuditEntry,
+    ) -> StoreResult<User> {
+        let mut tx = self.begin_write().await?;
+        let before: Option<User> = sqlx::query_as(
+            "SELECT id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(before) = before else {
+            return Err(StoreError::NotFound);
+        };
+        let after: User = sqlx::query_as(
+            "UPDATE users SET password_hash = COALESCE($2, password_hash), active = COALESCE($3, active)
+             WHERE id = $1
+             RETURNING id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active",
+        )
+        .bind(id)
+        .bind(&password_hash)
+        .bind(active)
+        .fetch_one(&mut *tx)
+        .await?;
+        if password_hash.is_some() || active == Some(false) {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut audit = audit;
+        audit.before = Some(user_audit_json(&before));
+        let mut after_json: serde_json::Value = serde_json::to_value(&after).unwrap_or_default();
+        if password_hash.is_some() {
+            after_json["password"] = serde_json::Value::from("changed");
+        }
+        audit.after = Some(after_json.to_string());
+        write_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, token_hash))]
+    pub async fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        // Forget this user's expired sessions while here.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
+            .bind(user_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, token_hash))]
+    pub async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<User>> {
+        Ok(sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.role, u.township_id, u.site_id, CASE WHEN u.active THEN 1 ELSE 0 END AS active
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, token_hash))]
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, token_hash, audit))]
+    pub async fn insert_terminal(
+        &self,
+        site_id: i64,
+        name: &str,
+        token_hash: &str,
+        audit: AuditEntry,
+    ) -> StoreResult<Terminal> {
+        let mut tx = self.begin_write().await?;
+        let t: Terminal = sqlx::query_as(
+            "INSERT INTO terminals (site_id, name, token_hash, active, created_at) VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active",
+        )
+        .bind(site_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(true)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut audit = audit;
+        audit.entity_id = t.id.to_string();
+        audit.after = serde_json::to_string(&t).ok();
+        write_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn terminal(&self, id: i64) -> StoreResult<Option<Terminal>> {
+        Ok(sqlx::query_as("SELECT id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active FROM terminals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, token_hash, audit))]
+    pub async fn update_terminal(
+        &self,
+        id: i64,
+        active: Option<bool>,
+        token_hash: Option<String>,
+        audit: AuditEntry,
+    ) -> StoreResult<Terminal> {
+        let mut tx = self.begin_write().await?;
+        let before: Option<Terminal> =
+            sqlx::query_as("SELECT id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active FROM terminals WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(before) = before else {
+            return Err(StoreError::NotFound);
+        };
+        let after: Terminal = sqlx::query_as(
+            "UPDATE terminals SET active = COALESCE($2, active), token_hash = COALESCE($3, token_hash)
+             WHERE id = $1 RETURNING id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active",
+        )
+        .bind(id)
+        .bind(active)
+        .bind(&token_hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut audit = audit;
+        audit.entity_id = id.to_string();
+        audit.before = serde_json::to_string(&before).ok();
+        let mut after_json = serde_json::to_value(&after).unwrap_or_default();
+        if token_hash.is_some() {
+            after_json["token"] = serde_json::Value::from("replaced");
+        }
+        audit.after = Some(after_json.to_string());
+        write_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn terminals(&self, site_id: i64) -> StoreResult<Vec<Terminal>> {
+        Ok(sqlx::query_as("SELECT id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active FROM terminals WHERE site_id = $1 ORDER BY id")
+            .bind(site_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, token_hash))]
+    pub async fn terminal_by_token(&self, token_hash: &str) -> StoreResult<Option<Terminal>> {
+        Ok(sqlx::query_as(
+            "SELECT id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active FROM terminals WHERE token_hash = $1 AND active",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,420 @@
+//! Sales, voids and shifts: stored exactly once each.
+
+use sqlx::Any;
+
+use super::audit::{now_ms, write_audit};
+use super::*;
+
+const SALE_COLUMNS: &str = "s.id, s.site_id, s.terminal_id, s.cashier_id, s.sold_at, s.business_date, s.slot, s.total_paid, s.subsidy_total, s.cash_taken, s.payment_method, s.body, s.received_at, v.id AS void_id";
+
+impl Db {
+    #[tracing::instrument(level = "debug", skip(self, sales), fields(count = sales.len()))]
+    pub async fn insert_sales(
+        &self,
+        sales: Vec<SaleToStore>,
+        received_at: i64,
+    ) -> StoreResult<Vec<Outcome>> {
+        // Store in the order the meals were sold (then by id), so the
+        // backend's verdict on a diner's first subsidised meal of a
+        // slot does not depend on how the terminal ordered its batch.
+        // The diners are locked first, in order, so batches cannot
+        // deadlock on them.
+        let mut order: Vec<usize> = (0..sales.len()).collect();
+        order.sort_by(|&a, &b| {
+            (sales[a].sold_at, &sales[a].id).cmp(&(sales[b].sold_at, &sales[b].id))
+        });
+        // The diners whose subsidised meals are decided here, locked
+        // first and in order, so concurrent batches agree on which
+        // meal of a slot and day is the first.
+        let mut diners: Vec<i64> = sales
+            .iter()
+            .flat_map(|s| s.lines.iter())
+            .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > 0))
+            .filter_map(|l| l.diner_id)
+            .collect();
+        diners.sort_unstable();
+        diners.dedup();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result: StoreResult<Vec<Outcome>> = async {
+                let mut outcomes = vec![Outcome::Duplicate; sales.len()];
+                let mut tx = self.begin_write().await?;
+                self.lock_diners(&mut tx, &diners).await?;
+                for &i in &order {
+                    outcomes[i] = insert_one_sale(&mut tx, &sales[i], received_at).await?;
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+            .await;
+            match result {
+                Err(StoreError::Database(e)) if attempt < 4 && super::retryable(&e) => {
+                    tracing::warn!(error = %e, attempt, "retrying a batch of sales");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, voids), fields(count = voids.len()))]
+    pub async fn insert_voids(
+        &self,
+        voids: Vec<VoidToStore>,
+        received_at: i64,
+    ) -> StoreResult<Vec<Outcome>> {
+        let mut order: Vec<usize> = (0..voids.len()).collect();
+        order.sort_by(|&a, &b| voids[a].id.cmp(&voids[b].id));
+        let mut outcomes = vec![Outcome::Duplicate; voids.len()];
+        let mut tx = self.begin_write().await?;
+        for i in order {
+            outcomes[i] = insert_one_void(&mut tx, &voids[i], received_at).await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn sale(&self, id: &str) -> StoreResult<Option<SaleRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SALE_COLUMNS} FROM sales s LEFT JOIN voids v ON v.sale_id = s.id WHERE s.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn sale_lines(&self, id: &str) -> StoreResult<Vec<SaleLineRow>> {
+        Ok(sqlx::query_as(
+            "SELECT sale_id, line_no, kind, diner_id, name, quantity, standard, amount, subsidy, bracket,
+                category, expected_standard, expected_paid, expected_subsidy, expected_bracket,
+                expected_category, expected_reason, verdict
+             FROM sale_lines WHERE sale_id = $1 ORDER BY line_no",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn sales_for_site(
+        &self,
+        site_id: i64,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Vec<SaleRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SALE_COLUMNS} FROM sales s LEFT JOIN voids v ON v.sale_id = s.id
+             WHERE s.site_id = $1 AND s.business_date >= $2 AND s.business_date <= $3
+             ORDER BY s.sold_at, s.id"
+        )))
+        .bind(site_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn sales_totals(&self) -> StoreResult<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(total_paid), 0) AS BIGINT) FROM sales",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, shift), fields(id = %shift.id))]
+    pub async fn open_shift(&self, shift: ShiftRow) -> StoreResult<Outcome> {
+        let mut tx = self.begin_write().await?;
+        let res = sqlx::query(
+            "INSERT INTO shifts (id, site_id, terminal_id, cashier_id, opened_at, opening_float, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&shift.id)
+        .bind(shift.site_id)
+        .bind(shift.terminal_id)
+        .bind(shift.cashier_id)
+        .bind(shift.opened_at)
+        .bind(shift.opening_float)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let outcome = if res.rows_affected() == 1 {
+            Outcome::Stored
+        } else {
+            let stored: Option<ShiftRow> = sqlx::query_as(
+                "SELECT id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
+                 FROM shifts WHERE id = $1",
+            )
+            .bind(&shift.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match stored {
+                Some(s)
+                    if (s.terminal_id, s.cashier_id, s.opened_at, s.opening_float)
+                        == (
+                            shift.terminal_id,
+                            shift.cashier_id,
+                            shift.opened_at,
+                            shift.opening_float,
+                        ) =>
+                {
+                    Outcome::Duplicate
+                }
+                _ => Outcome::Conflict,
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn close_shift(
+        &self,
+        id: &str,
+        terminal_id: i64,
+        closed_at: i64,
+        counted_cash: i64,
+    ) -> StoreResult<CloseOutcome> {
+        let mut tx = self.begin_write().await?;
+        let stored: Option<ShiftRow> = sqlx::query_as(
+            "SELECT id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
+             FROM shifts WHERE id = $1 AND terminal_id = $2",
+        )
+        .bind(id)
+        .bind(terminal_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(shift) = stored else {
+            return Err(StoreError::NotFound);
+        };
+        if closed_at < shift.opened_at {
+            return Ok(CloseOutcome::BeforeOpening(shift));
+        }
+        if shift.closed_at.is_some() {
+            let same =
+                shift.closed_at == Some(closed_at) && shift.counted_cash == Some(counted_cash);
+            return Ok(if same {
+                CloseOutcome::Closed(shift)
+            } else {
+                CloseOutcome::Conflict(shift)
+            });
+        }
+        let cash: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(s.cash_taken), 0) AS BIGINT) FROM sales s
+             WHERE s.terminal_id = $1 AND s.cashier_id = $2 AND s.sold_at >= $3 AND s.sold_at <= $4
+               AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = s.id)",
+        )
+        .bind(shift.terminal_id)
+        .bind(shift.cashier_id)
+        .bind(shift.opened_at)
+        .bind(closed_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let expected = shift.opening_float.saturating_add(cash);
+        let row: ShiftRow = sqlx::query_as(
+            "UPDATE shifts SET closed_at = $2, counted_cash = $3, expected_cash = $4 WHERE id = $1
+             RETURNING id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash",
+        )
+        .bind(id)
+        .bind(closed_at)
+        .bind(counted_cash)
+        .bind(expected)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CloseOutcome::Closed(row))
+    }
+}
+
+async fn insert_one_sale<'c>(
+    tx: &mut sqlx::Transaction<'c, Any>,
+    sale: &SaleToStore,
+    received_at: i64,
+) -> StoreResult<Outcome> {
+    let res = sqlx::query(
+        "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot,
+            total_paid, subsidy_total, cash_taken, payment_method, content_hash, body, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&sale.id)
+    .bind(sale.site_id)
+    .bind(sale.terminal_id)
+    .bind(sale.cashier_id)
+    .bind(sale.sold_at)
+    .bind(&sale.business_date)
+    .bind(&sale.slot)
+    .bind(sale.total_paid)
+    .bind(sale.subsidy_total)
+    .bind(sale.cash_taken)
+    .bind(&sale.payment_method)
+    .bind(&sale.content_hash)
+    .bind(&sale.body)
+    .bind(received_at)
+    .execute(&mut **tx)
+    .await?;
+    if res.rows_affected() == 0 {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT content_hash FROM sales WHERE id = $1")
+                .bind(&sale.id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        return Ok(if stored.as_deref() == Some(sale.content_hash.as_str()) {
+            Outcome::Duplicate
+        } else {
+            Outcome::Conflict
+        });
+    }
+    let mut subsidised_here: Vec<i64> = Vec::new();
+    for (i, line) in sale.lines.iter().enumerate() {
+        let verdict = match (&line.first, line.diner_id) {
+            (Some(first), Some(diner)) if first.subsidy > 0 => {
+                let earlier = subsidised_here.contains(&diner) || {
+                    let found: Option<String> = sqlx::query_scalar(
+                        "SELECT sale_id FROM sale_lines
+                         WHERE diner_id = $1 AND business_date = $2 AND slot = $3
+                           AND expected_subsidy > 0
+                         LIMIT 1",
+                    )
+                    .bind(diner)
+                    .bind(&sale.business_date)
+                    .bind(&sale.slot)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    found.is_some()
+                };
+                if earlier {
+                    line.repeat.as_ref()
+                } else {
+                    Some(first)
+                }
+            }
+            (first, _) => first.as_ref(),
+        };
+        if let (Some(v), Some(diner)) = (verdict, line.diner_id)
+            && v.subsidy > 0
+        {
+            subsidised_here.push(diner);
+        }
+        let word = match (line.kind.as_str(), verdict) {
+            ("diner_meal", None) => "unpriced",
+            ("diner_meal", Some(v)) => {
+                if Some(v.standard) == line.standard
+                    && v.paid == line.amount
+                    && v.subsidy == line.subsidy
+                {
+                    "agrees"
+                } else {
+                    "differs"
+                }
+            }
+            _ => "not_subsidised",
+        };
+        let line_no = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        sqlx::query(
+            "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount,
+                subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy,
+                expected_bracket, expected_category, expected_reason, verdict, business_date, slot)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        )
+        .bind(&sale.id)
+        .bind(line_no)
+        .bind(&line.kind)
+        .bind(line.diner_id)
+        .bind(&line.name)
+        .bind(line.quantity)
+        .bind(line.standard)
+        .bind(line.amount)
+        .bind(line.subsidy)
+        .bind(&line.bracket)
+        .bind(&line.category)
+        .bind(verdict.map(|v| v.standard))
+        .bind(verdict.map(|v| v.paid))
+        .bind(verdict.map(|v| v.subsidy))
+        .bind(verdict.and_then(|v| v.bracket.clone()))
+        .bind(verdict.and_then(|v| v.category.clone()))
+        .bind(verdict.map(|v| v.reason.clone()))
+        .bind(word)
+        .bind(&sale.business_date)
+        .bind(&sale.slot)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(Outcome::Stored)
+}
+
+async fn insert_one_void<'c>(
+    tx: &mut sqlx::Transaction<'c, Any>,
+    void: &VoidToStore,
+    received_at: i64,
+) -> StoreResult<Outcome> {
+    let sale_site: Option<i64> = sqlx::query_scalar("SELECT site_id FROM sales WHERE id = $1")
+        .bind(&void.sale_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match sale_site {
+        None => {
+            return Ok(Outcome::Rejected(format!(
+                "sale {} is not known here: post the sale before its void",
+                void.sale_id
+            )));
+        }
+        Some(site) if site != void.site_id => {
+            return Ok(Outcome::Rejected(format!(
+                "sale {} was not made at this site",
+                void.sale_id
+            )));
+        }
+        Some(_) => {}
+    }
+    let res = sqlx::query(
+        "INSERT INTO voids (id, sale_id, site_id, terminal_id, voided_by, voided_at, reason, content_hash, body, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&void.id)
+    .bind(&void.sale_id)
+    .bind(void.site_id)
+    .bind(void.terminal_id)
+    .bind(void.voided_by)
+    .bind(void.voided_at)
+    .bind(&void.reason)
+    .bind(&void.content_hash)
+    .bind(&void.body)
+    .bind(received_at)
+    .execute(&mut **tx)
+    .await?;
+    if res.rows_affected() == 0 {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT content_hash FROM voids WHERE id = $1")
+                .bind(&void.id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        return Ok(match stored {
+            Some(h) if h == void.content_hash => Outcome::Duplicate,
+            Some(_) => Outcome::Conflict,
+            None => Outcome::Rejected(format!("sale {} is already voided", void.sale_id)),
+        });
+    }
+    write_audit(
+        tx,
+        &AuditEntry {
+            actor: Actor {
+                user_id: Some(void.voided_by),
+                name: void.actor_name.clone(),
+            },
+            township_id: Some(void.township_id),
+            action: "sale.void".into(),
+            entity: "sale".into(),
+            entity_id: void.sale_id.clone(),
+            before: None,
+            after: Some(void.body.clone()),
+        },
+    )
+    .await?;
+    Ok(Outcome::Stored)
+}
