@@ -50,6 +50,7 @@ pub enum PriceReason {
     /// The business date is before the diner's registration on the roster.
     NotYetRegistered {
         /// The date the diner was registered.
+        #[cfg_attr(feature = "utoipa", schema(value_type = String, format = Date))]
         active_from: BusinessDate,
     },
 }
