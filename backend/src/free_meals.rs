@@ -10,7 +10,7 @@ use crate::domain::local_date;
 use crate::ingest::canonical;
 use crate::roles::{Person, Role};
 use crate::store::finance::{FreeMealRow, FreeMealToStore};
-use crate::store::{Actor, AuditEntry, Db, Outcome, Site, Store, StoreError};
+use crate::store::{Actor, AuditEntry, Db, Outcome, Site, StoreError};
 
 /// How many days back an author may correct their own entries.
 pub const CORRECTION_DAYS: i64 = 7;

@@ -24,7 +24,6 @@ use crate::claims::{self, ClaimsError, DecisionRequest, Evidence, MonthClaim};
 use crate::domain::{diner_from_row, local_date};
 use crate::export;
 use crate::roles::{Person, Role};
-use crate::store::Store;
 use crate::store::finance::time;
 
 pub fn router() -> Router<AppState> {
@@ -499,49 +498,30 @@ async fn shift_check(
         let until = shift.closed_at.unwrap_or(i64::MAX);
         let (sales, voids) = state.store.shift_records(&shift, until).await?;
         let closed_at = shift.closed_at.map(time).transpose()?;
-        // Arrived by the close: what the terminal's own report could count.
-        let by_close = |at: DateTime<Utc>| closed_at.is_none_or(|c| at <= c);
         let float = Money::from_fen(shift.opening_float);
-        let all_sales: Vec<_> = sales.iter().map(|s| s.record.clone()).collect();
-        let all_voids: Vec<_> = voids.iter().map(|v| v.record.clone()).collect();
-        let early_sales: Vec<_> = sales
-            .iter()
-            .filter(|s| by_close(s.received_at))
-            .map(|s| s.record.clone())
-            .collect();
-        let early_voids: Vec<_> = voids
-            .iter()
-            .filter(|v| by_close(v.received_at))
-            .map(|v| v.record.clone())
-            .collect();
         let counted = shift.counted_cash.map(Money::from_fen);
-        let at_close = ShiftTally::of(float, &early_sales, &early_voids);
-        let now = ShiftTally::of(float, &all_sales, &all_voids);
-        let mut late: Vec<LateRecord> = sales
+        // One rule for what counts and what is late: the core's.
+        let check = canteen_core::ShiftCheck::of(float, &sales, &voids, closed_at);
+        let mut late: Vec<LateRecord> = check
+            .late_sales
             .iter()
-            .filter(|s| !by_close(s.received_at))
-            .map(|s| LateRecord {
+            .map(|l| LateRecord {
                 kind: "sale",
-                id: s.record.id.to_string(),
-                sale_id: s.record.id.to_string(),
-                received_at: s.received_at,
-                cash: s.record.cash_taken(),
+                id: l.sale_id.to_string(),
+                sale_id: l.sale_id.to_string(),
+                received_at: l.received_at,
+                cash: l.cash,
             })
             .collect();
-        late.extend(voids.iter().filter(|v| !by_close(v.received_at)).map(|v| {
-            let cash = sales
-                .iter()
-                .find(|s| s.record.id == v.record.sale_id)
-                .map_or(Money::ZERO, |s| s.record.cash_taken().negated());
-            LateRecord {
-                kind: "void",
-                id: v.record.id.to_string(),
-                sale_id: v.record.sale_id.to_string(),
-                received_at: v.received_at,
-                cash,
-            }
+        late.extend(check.late_voids.iter().map(|l| LateRecord {
+            kind: "void",
+            id: l.void_id.to_string(),
+            sale_id: l.sale_id.to_string(),
+            received_at: l.received_at,
+            cash: l.cash.negated(),
         }));
         late.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
+        let (at_close, now) = (&check.at_close, &check.now);
         out.push(ShiftCheck {
             id: shift.id.clone(),
             terminal_id: shift.terminal_id,
@@ -550,8 +530,8 @@ async fn shift_check(
             closed_at,
             opening_float: float,
             counted_cash: counted,
-            at_close: figures(&at_close, counted),
-            now: figures(&now, counted),
+            at_close: figures(at_close, counted),
+            now: figures(now, counted),
             late,
         });
     }

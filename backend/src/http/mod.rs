@@ -57,8 +57,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(roster::router())
         .merge(sales::router())
         .merge(terminal::router())
-        .merge(finance::router())
-        .merge(free_meals::router())
+        .merge(finance::router().into())
+        .merge(free_meals::router().into())
         .merge(docs::router())
 }
 

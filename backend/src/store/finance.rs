@@ -5,7 +5,6 @@
 //! counts. Every change a person makes is audited in the same transaction.
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use canteen_core::claim::MonthClose;
 use canteen_core::{
@@ -22,6 +21,7 @@ use super::{AuditEntry, Db, ShiftRow, StoreError, StoreResult};
 /// queries below read the same as before the store became one `Db`).
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {{
+        #[allow(unused_variables)]
         let $pool = &$db.pool;
         $body
     }};
