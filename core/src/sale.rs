@@ -1069,6 +1069,7 @@ pub(crate) mod tests {
             volunteers: vec!["张大妈".into(), "李叔".into()],
             purchases: vec![Purchase {
                 item: "猪肉".into(),
+                quantity: None,
                 cost: Money::from_fen(8500),
                 paid_by: "村委会".into(),
             }],

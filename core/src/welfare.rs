@@ -103,6 +103,7 @@ mod tests {
             village: None,
             card_no: None,
             inactive_since: inactive,
+            active_from: None,
             categories: vec![],
         }
     }
