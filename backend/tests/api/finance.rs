@@ -971,3 +971,408 @@ async fn exports_read_back(app: TestApp) {
     }
 }
 on_both!(exports_read_back_the_same_figures, super::exports_read_back);
+
+/// March claimed one lunch (6.00) and closed. Its void arrives late: April
+/// has a late void, −1 meal, −6.00. Then the same lunch is sold again (a
+/// late resale after the void): April claims it, +1 meal, +6.00, no flag.
+async fn late_void_then_late_resale(app: TestApp) {
+    let w = world(&app).await;
+    let p = add_diner(&app, &w, "罗阿婆", d(1950, 1, 10), json!({})).await;
+    let day = d(2026, 3, 2);
+    let sale = lunch(&w, w.terminal_id, p, day, 600, Some("70-79"), noon(day));
+    post_sales(&app, &w.terminal_token, std::slice::from_ref(&sale)).await;
+    assert_eq!(
+        close(&app, &w.finance, w.site_a, "2026-03").await.status(),
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    void(&app, &w, &sale).await;
+    let april = claim(&app, &w.finance, w.site_a, "2026-04").await;
+    check_total(
+        &april["totals"]["adjustments"],
+        -1,
+        "-12.00",
+        "-6.00",
+        "-6.00",
+    );
+    assert_eq!(april["lines"][0]["kind"], "late_void");
+    let resale = lunch(
+        &w,
+        w.terminal_id,
+        p,
+        day,
+        600,
+        Some("70-79"),
+        noon(day) + chrono::Duration::minutes(10),
+    );
+    post_sales(&app, &w.terminal_token, std::slice::from_ref(&resale)).await;
+    let april = claim(&app, &w.finance, w.site_a, "2026-04").await;
+    check_total(&april["totals"]["adjustments"], 0, "0.00", "0.00", "0.00");
+    let kinds: Vec<&str> = april["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2);
+    assert!(
+        kinds.contains(&"late_void") && kinds.contains(&"late_sale"),
+        "{kinds:?}"
+    );
+    assert_eq!(april["flags"], json!([]));
+    let march = claim(&app, &w.finance, w.site_a, "2026-03").await;
+    check_total(&march["totals"]["total"], 1, "12.00", "6.00", "6.00");
+}
+on_both!(
+    a_late_void_then_a_late_resale,
+    super::late_void_then_late_resale
+);
+
+fn free_day(site: i64, date: NaiveDate, diners: &[i64], headcount: u32) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4(), "site_id": site, "date": date, "slot": "lunch",
+        "diners": diners, "headcount": headcount, "volunteers": ["张大妈", "李叔"],
+        "purchases": [{"item": "猪肉", "quantity": "3斤", "cost": "45.50", "paid_by": "村委会"}],
+        "donations": [{"item": "青菜", "quantity": "5斤", "donor": "李家"}]
+    })
+}
+
+/// Volunteers record free-meal days at their own commune site, once per
+/// client-made id; the author corrects within 7 days as a new version.
+async fn free_meal_days(app: TestApp) {
+    let w = world(&app).await;
+    let path = format!("/api/sites/{}/free-meals", w.site_a2);
+    let today = crate::helpers::today();
+    let yesterday = today - chrono::Duration::days(1);
+    let day = free_day(w.site_a2, yesterday, &[w.diner_76], 20);
+    let res = app.post(&w.volunteer, &path, &day).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "stored");
+    let res = app.post(&w.volunteer, &path, &day).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "duplicate");
+    let mut other = day.clone();
+    other["headcount"] = json!(21);
+    assert_eq!(app.post(&w.volunteer, &path, &other).await.status(), 409);
+    // Bad input and scope.
+    let mut bad = free_day(w.site_a2, yesterday, &[w.diner_76], 0);
+    bad["headcount"] = json!(0);
+    bad["diners"] = json!([]);
+    assert_eq!(app.post(&w.volunteer, &path, &bad).await.status(), 422);
+    let low = free_day(w.site_a2, yesterday, &[w.diner_76, w.diner_old], 1);
+    assert_eq!(app.post(&w.volunteer, &path, &low).await.status(), 422);
+    let stranger = free_day(w.site_a2, yesterday, &[w.diner_b], 3);
+    assert_eq!(app.post(&w.volunteer, &path, &stranger).await.status(), 422);
+    let future = free_day(w.site_a2, today + chrono::Duration::days(2), &[], 3);
+    assert_eq!(app.post(&w.volunteer, &path, &future).await.status(), 422);
+    let canteen = free_day(w.site_a, yesterday, &[], 3);
+    let canteen_path = format!("/api/sites/{}/free-meals", w.site_a);
+    assert_eq!(
+        app.post(&w.volunteer, &canteen_path, &canteen)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.post(&w.admin, &canteen_path, &canteen).await.status(),
+        422
+    );
+    assert_eq!(
+        app.post(&w.cashier, &path, &free_day(w.site_a2, yesterday, &[], 3))
+            .await
+            .status(),
+        403
+    );
+    // A correction by the author: a new version, the old one kept.
+    let id = day["id"].as_str().unwrap().to_string();
+    let mut fixed = day.clone();
+    fixed["headcount"] = json!(22);
+    let res = app
+        .put(&w.volunteer, &format!("/api/free-meals/{id}"), &fixed)
+        .await;
+    assert_eq!(res.status(), 200);
+    let body = res.json::<Value>().await.unwrap();
+    assert_eq!(
+        (body["status"].as_str(), body["version"].as_i64()),
+        (Some("corrected"), Some(2))
+    );
+    let again = app
+        .put(&w.volunteer, &format!("/api/free-meals/{id}"), &fixed)
+        .await;
+    assert_eq!(again.json::<Value>().await.unwrap()["status"], "unchanged");
+    let got = app
+        .get_ok(&w.volunteer, &format!("/api/free-meals/{id}"))
+        .await;
+    assert_eq!(got["version"], 2);
+    assert_eq!(got["day"]["headcount"], 22);
+    assert_eq!(got["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(got["versions"][0]["day"]["headcount"], 20);
+    // Another volunteer of the same site may not correct it.
+    let other_vol = app
+        .post_ok(&app.admin_token, "/api/users", &json!({"username": "volunteer_b2", "display_name": "王", "role": "volunteer", "site_id": w.site_a2, "password": "a-long-test-password"}))
+        .await;
+    assert!(other_vol["user"]["id"].is_i64());
+    let other_token = crate::helpers::login(
+        &app.client,
+        &app.base,
+        "volunteer_b2",
+        "a-long-test-password",
+    )
+    .await;
+    assert_eq!(
+        app.put(&other_token, &format!("/api/free-meals/{id}"), &fixed)
+            .await
+            .status(),
+        403
+    );
+    // Days older than 7 days are the administrator's to correct.
+    let old = free_day(w.site_a2, today - chrono::Duration::days(10), &[], 5);
+    assert_eq!(app.post(&w.volunteer, &path, &old).await.status(), 201);
+    let mut old_fixed = old.clone();
+    old_fixed["headcount"] = json!(6);
+    let old_id = old["id"].as_str().unwrap();
+    assert_eq!(
+        app.put(
+            &w.volunteer,
+            &format!("/api/free-meals/{old_id}"),
+            &old_fixed
+        )
+        .await
+        .status(),
+        422
+    );
+    assert_eq!(
+        app.put(&w.admin, &format!("/api/free-meals/{old_id}"), &old_fixed)
+            .await
+            .status(),
+        200
+    );
+    // Totals: yesterday's month holds the corrected day (22 people, 45.50).
+    let month = yesterday.format("%Y-%m").to_string();
+    let s = app
+        .get_ok(&w.volunteer, &format!("{path}/summary?month={month}"))
+        .await;
+    let mut expected_served = 22;
+    let mut expected_days = 1;
+    if (today - chrono::Duration::days(10))
+        .format("%Y-%m")
+        .to_string()
+        == month
+    {
+        expected_served += 6;
+        expected_days += 1;
+    }
+    assert_eq!(s["this_month"]["served"], expected_served);
+    assert_eq!(s["this_month"]["days"], expected_days);
+    assert_eq!(
+        s["this_month"]["label"],
+        format!("惠及 {expected_served} 人次")
+    );
+    assert_eq!(s["so_far"]["served"], 28);
+    assert_eq!(s["so_far"]["purchases"], "91.00");
+    assert_eq!(s["so_far"]["donations"], 2);
+    let list = app
+        .get_ok(&w.finance, &format!("{path}?month={month}"))
+        .await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == json!(id) && d["version"] == 2)
+    );
+    assert_eq!(app.get(&w.cashier, &path).await.status(), 403);
+    assert_eq!(app.get(&w.admin_b, &path).await.status(), 404);
+    let audit = app.get_ok(&w.admin, "/api/audit?limit=50").await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "free_meal.record").count(),
+        2
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "free_meal.correct")
+            .count(),
+        2
+    );
+}
+on_both!(free_meal_days_recorded_and_corrected, super::free_meal_days);
+
+/// A shift closed with the drawer counted right; a sale of the shift from
+/// a terminal that was offline arrives after the close: shown as late, the
+/// expected cash and the difference both at the close and now.
+async fn shift_check(app: TestApp) {
+    let w = world(&app).await;
+    let now = Utc::now();
+    let shift_id = uuid::Uuid::new_v4();
+    app.post_ok(&w.terminal_token, "/api/terminal/shifts", &json!({"id": shift_id, "cashier_id": w.cashier_id, "opened_at": now - chrono::Duration::hours(1), "opening_float": "100.00"}))
+        .await;
+    let today = crate::helpers::today();
+    let early = lunch(
+        &w,
+        w.terminal_id,
+        w.diner_76,
+        today,
+        600,
+        Some("70-79"),
+        now - chrono::Duration::minutes(30),
+    );
+    post_sales(&app, &w.terminal_token, std::slice::from_ref(&early)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let closed_at = Utc::now();
+    app.post_ok(
+        &w.terminal_token,
+        &format!("/api/terminal/shifts/{shift_id}/close"),
+        &json!({"closed_at": closed_at, "counted_cash": "106.00"}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let late = lunch(
+        &w,
+        w.terminal_id,
+        w.diner_old,
+        today,
+        400,
+        Some("80-89"),
+        now - chrono::Duration::minutes(20),
+    );
+    post_sales(&app, &w.terminal_token, std::slice::from_ref(&late)).await;
+    let from = (today - chrono::Duration::days(1)).to_string();
+    let checks = app
+        .get_ok(
+            &w.finance,
+            &format!("/api/sites/{}/shift-check?from={from}&to={today}", w.site_a),
+        )
+        .await;
+    let c = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == json!(shift_id.to_string()))
+        .unwrap();
+    assert_eq!(c["at_close"]["expected_cash"], "106.00");
+    assert_eq!(c["at_close"]["difference"], "0.00");
+    assert_eq!(c["now"]["expected_cash"], "110.00");
+    assert_eq!(c["now"]["difference"], "-4.00");
+    assert_eq!(c["now"]["sales_count"], 2);
+    assert_eq!(c["late"].as_array().unwrap().len(), 1);
+    assert_eq!(c["late"][0]["sale_id"], json!(late.id));
+    assert_eq!(c["late"][0]["cash"], "4.00");
+    assert_eq!(
+        app.get(
+            &w.cashier,
+            &format!("/api/sites/{}/shift-check?from={from}&to={today}", w.site_a)
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        app.get(
+            &w.finance,
+            &format!("/api/sites/{}/shift-check?from={today}&to={from}", w.site_a)
+        )
+        .await
+        .status(),
+        422
+    );
+}
+on_both!(shift_check_shows_late_arrivals, super::shift_check);
+
+/// Regulars not seen for 3 days are listed with village and last meal;
+/// one seen yesterday is not (until the absence asked for is 1 day).
+async fn welfare_list(app: TestApp) {
+    let w = world(&app).await;
+    let today = crate::helpers::today();
+    let gone = add_diner(&app, &w, "独居老人", d(1945, 5, 5), json!({})).await;
+    let here = add_diner(&app, &w, "常来老人", d(1946, 6, 6), json!({})).await;
+    let mut sales = Vec::new();
+    for back in 5..=12 {
+        let day = today - chrono::Duration::days(back);
+        sales.push(lunch(
+            &w,
+            w.terminal_id,
+            gone,
+            day,
+            600,
+            Some("70-79"),
+            noon(day),
+        ));
+    }
+    for back in 1..=8 {
+        let day = today - chrono::Duration::days(back);
+        sales.push(lunch(
+            &w,
+            w.terminal_id,
+            here,
+            day,
+            600,
+            Some("70-79"),
+            noon(day),
+        ));
+    }
+    // Only 7 meals: not a regular.
+    for back in 5..=11 {
+        let day = today - chrono::Duration::days(back);
+        sales.push(lunch(
+            &w,
+            w.terminal_id,
+            w.diner_76,
+            day,
+            600,
+            Some("70-79"),
+            noon(day),
+        ));
+    }
+    post_sales(&app, &w.terminal_token, &sales).await;
+    let list = app
+        .get_ok(
+            &w.finance,
+            &format!("/api/townships/{}/welfare", w.township_a),
+        )
+        .await;
+    let diners = list["diners"].as_array().unwrap();
+    assert_eq!(diners.len(), 1, "{list}");
+    assert_eq!(diners[0]["diner_id"], gone);
+    assert_eq!(diners[0]["village"], "大寨村");
+    assert_eq!(diners[0]["days_absent"], 5);
+    assert_eq!(diners[0]["meals_last_30_days"], 8);
+    assert_eq!(
+        diners[0]["last_meal"],
+        json!(today - chrono::Duration::days(5))
+    );
+    let masked = diners[0]["resident_id_masked"].as_str().unwrap();
+    assert!(masked.contains("**********"));
+    assert!(!list.to_string().contains("19450505"));
+    let list = app
+        .get_ok(
+            &w.finance,
+            &format!("/api/townships/{}/welfare?days=1", w.township_a),
+        )
+        .await;
+    assert_eq!(list["diners"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get(
+            &w.finance,
+            &format!("/api/townships/{}/welfare", w.township_b)
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        app.get(
+            &w.finance,
+            &format!("/api/townships/{}/welfare?days=0", w.township_a)
+        )
+        .await
+        .status(),
+        422
+    );
+}
+on_both!(welfare_list_of_absent_regulars, super::welfare_list);
