@@ -111,6 +111,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(pairs) =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)?;
+        for (name, value) in &pairs {
+            refuse_control("the query parameter", name, value)?;
+        }
         let axum::extract::Query(v) =
             axum::extract::Query::<T>::from_request_parts(parts, state).await?;
         Ok(Query(v))
@@ -129,22 +134,41 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::BadRequest("bad_path", e.body_text()))?;
+        for (name, value) in &raw {
+            refuse_control("the path parameter", name, value)?;
+        }
         let axum::extract::Path(v) =
             axum::extract::Path::<T>::from_request_parts(parts, state).await?;
         Ok(Path(v))
     }
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
+/// A 400 naming a path or query parameter that holds a control character.
+fn refuse_control(what: &str, name: &str, value: &str) -> Result<(), ApiError> {
+    match crate::text::control_character(&format!("{what} '{name}'"), value) {
+        Some(reason) => Err(ApiError::BadRequest("control_character", reason)),
+        None => Ok(()),
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header: the one parser
+/// for every endpoint. The scheme is case-insensitive (RFC 9110).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
-        .ok()?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    Some(token.trim())
+        .ok()?
+        .trim_start();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    bearer_token(&parts.headers)
 }
 
 impl FromRequestParts<AppState> for Person {

@@ -6,6 +6,8 @@ mod helpers;
 
 mod bad_input;
 mod document;
+mod edge;
+mod finance;
 mod idempotency;
 mod misc;
 mod roles;
