@@ -58,9 +58,9 @@ pub struct DinerInput {
     /// Name, 1 to 100 characters.
     #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
-    /// Resident ID number (18 characters), when known.
+    /// Resident ID number (18 characters), when known; empty for none.
     #[serde(default)]
-    #[schema(pattern = r"^[0-9]{17}[0-9Xx]$")]
+    #[schema(pattern = r"^\s*([0-9]{17}[0-9Xx])?\s*$")]
     pub resident_id: Option<String>,
     /// Birth date, for diners without an ID number.
     #[serde(default)]

@@ -542,7 +542,7 @@ struct UpdateUser {
     request_body = UpdateUser,
     responses(
         (status = 200, description = "The user, with the new password if one was made", body = UserCreated),
-        PersonAuth, BadRequest, JsonBody, NotFound, Always,
+        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
     ),
     security(("bearer" = [])))]
 async fn update_user(
@@ -561,6 +561,17 @@ async fn update_user(
         }
         _ => return Err(ApiError::not_found("user")),
     };
+    // Either would end the caller's own session halfway through its work.
+    if target.id == person.user.id && req.active == Some(false) {
+        return Err(ApiError::invalid(
+            "you cannot deactivate your own account: ask another administrator",
+        ));
+    }
+    if target.id == person.user.id && req.reset_password {
+        return Err(ApiError::invalid(
+            "change your own password with POST /api/me/password",
+        ));
+    }
     let (hash, shown) = if req.reset_password {
         let p = auth::new_password().0;
         (

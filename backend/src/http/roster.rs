@@ -17,7 +17,7 @@ use super::AppState;
 use super::admin::{actor, audit, require, site_in_scope, township_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
-use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
+use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::domain::{DinerInput, DinerView, policy_book};
 use crate::import::{Cancel, ImportError, ImportLimits, RowError, parse_roster, read_table};
 use crate::roles::{Person, Role};
@@ -64,7 +64,7 @@ async fn list_diners(
     request_body = DinerInput,
     responses(
         (status = 201, description = "The diner added", body = DinerView),
-        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
+        PersonAuth, BadRequest, JsonBody, NotFound, Conflict, Invalid, Always,
     ),
     security(("bearer" = [])))]
 async fn create_diner(
@@ -121,7 +121,7 @@ async fn get_diner(
     request_body = DinerInput,
     responses(
         (status = 200, description = "The diner as now stored", body = DinerView),
-        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
+        PersonAuth, BadRequest, JsonBody, NotFound, Conflict, Invalid, Always,
     ),
     security(("bearer" = [])))]
 async fn update_diner(
@@ -194,6 +194,18 @@ struct ImportRefused {
     rejected: Vec<RowRefused>,
 }
 
+/// The answer 422 of an import: rows with problems (nothing imported), or
+/// a file that cannot be read at all.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ImportRefusal {
+    /// Rows with problems; nothing was imported.
+    Rows(ImportRefused),
+    /// The file cannot be read (code `unreadable_file`).
+    File(super::error::ErrorBody),
+}
+
 /// Imports diners from the village ledger: a CSV (UTF-8 or GB18030) or
 /// XLSX file with a header row, sent as the whole body.
 #[utoipa::path(post, path = "/api/townships/{id}/diners/import", tag = "roster",
@@ -204,8 +216,8 @@ struct ImportRefused {
     )),
     responses(
         (status = 200, description = "Imported", body = ImportReport),
-        (status = 422, description = "Unreadable file (code `unreadable_file`, an ErrorBody), or rows with problems and nothing imported (code `import_rejected`, with the rows)", body = ImportRefused),
-        PersonAuth, BadRequest, NotFound, Always,
+        (status = 422, description = "Unreadable file (code `unreadable_file`, an ErrorBody), or rows with problems and nothing imported (code `import_rejected`, with the rows)", body = ImportRefusal),
+        PersonAuth, BadRequest, NotFound, Conflict, Always,
         (status = 413, description = "The file is too large", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]

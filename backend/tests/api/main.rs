@@ -5,6 +5,7 @@
 mod helpers;
 
 mod bad_input;
+mod document;
 mod edge;
 mod idempotency;
 mod misc;
