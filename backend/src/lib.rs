@@ -10,9 +10,12 @@
 
 pub mod app;
 pub mod auth;
+pub mod claims;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod export;
+pub mod free_meals;
 pub mod http;
 pub mod import;
 pub mod ingest;

@@ -320,10 +320,10 @@ impl Candidate<'_> {
     }
 }
 
-struct Closes(HashMap<(SiteId, YearMonth), DateTime<Utc>>);
+pub(crate) struct Closes(HashMap<(SiteId, YearMonth), DateTime<Utc>>);
 
 impl Closes {
-    fn new(closes: &[MonthClose]) -> Closes {
+    pub(crate) fn new(closes: &[MonthClose]) -> Closes {
         let mut map = HashMap::default();
         for c in closes {
             map.entry((c.site_id, c.month))
@@ -765,7 +765,7 @@ fn eligible_diners(
         .count()
 }
 
-fn totals(
+pub(crate) fn totals(
     input: &ClaimInput<'_>,
     closes: &Closes,
     lines: Vec<ClaimLine>,

@@ -469,6 +469,9 @@ impl Void {
 pub struct Purchase {
     /// What was bought.
     pub item: String,
+    /// How much, in the buyer's words ("5 斤").
+    #[serde(default)]
+    pub quantity: Option<String>,
     /// What it cost.
     pub cost: Money,
     /// Who paid for it.
@@ -1025,6 +1028,7 @@ pub(crate) mod tests {
             volunteers: vec!["张大妈".into()],
             purchases: vec![Purchase {
                 item: "猪肉".into(),
+                quantity: Some("5斤".into()),
                 cost: Money::from_fen(8500),
                 paid_by: "村委会".into(),
             }],
@@ -1067,6 +1071,7 @@ pub(crate) mod tests {
             volunteers: vec!["张大妈".into(), "李叔".into()],
             purchases: vec![Purchase {
                 item: "猪肉".into(),
+                quantity: None,
                 cost: Money::from_fen(8500),
                 paid_by: "村委会".into(),
             }],

@@ -27,6 +27,8 @@ mod admin;
 mod docs;
 pub mod error;
 pub mod extract;
+mod finance;
+mod free_meals;
 mod login;
 pub mod openapi;
 mod roster;
@@ -58,6 +60,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(roster::router())
         .merge(sales::router())
         .merge(terminal::router())
+        .merge(finance::router().into())
+        .merge(free_meals::router().into())
         .merge(docs::router())
 }
 

@@ -16,6 +16,7 @@ pub use crate::roles::Role;
 
 mod audit;
 mod dialect;
+pub mod finance;
 mod org;
 mod roster;
 mod sales;

@@ -7,6 +7,7 @@ mod helpers;
 mod bad_input;
 mod document;
 mod edge;
+mod finance;
 mod idempotency;
 mod misc;
 mod roles;
