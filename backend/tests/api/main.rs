@@ -5,6 +5,7 @@
 mod helpers;
 
 mod bad_input;
+mod first_meal;
 mod idempotency;
 mod misc;
 mod roles;
