@@ -357,14 +357,7 @@ async fn meals_in_contest(
     sale: &SaleToStore,
     diner: i64,
 ) -> StoreResult<Vec<MealOrder>> {
-    contest(
-        tx,
-        sale.township_id,
-        diner,
-        &sale.business_date,
-        &sale.slot,
-    )
-    .await
+    contest(tx, sale.township_id, diner, &sale.business_date, &sale.slot).await
 }
 
 async fn contest(
