@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::auth::{self, Secret};
+use crate::auth::{self, PasswordWork, Secret};
 use crate::config::Config;
 use crate::http::{AppState, router};
 use crate::rate_limit::LoginLimiter;
@@ -85,7 +85,14 @@ impl Application {
             store: store.clone(),
             limiter: Arc::new(LoginLimiter::new(
                 config.login_max_failures,
+                config.login_max_failures_per_address,
                 Duration::from_secs(config.login_window_secs),
+            )),
+            passwords: Arc::new(PasswordWork::new(
+                config
+                    .password_hash_concurrency
+                    .unwrap_or_else(PasswordWork::default_concurrency),
+                config.password_hash_queue,
             )),
             config: Arc::new(config),
         };
@@ -143,8 +150,10 @@ impl Application {
     }
 }
 
-/// Gives administrator `username` a new one-time password, making a county
-/// administrator of that name when there is none; active again either way.
+/// Gives administrator `username` a new one-time password (active again).
+/// A name that is not a user's is refused unless `config.create_admin`
+/// asks for a county administrator of that name: a mistyped name must not
+/// quietly make a new administrator.
 pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, AppError> {
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir)
@@ -170,14 +179,19 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
         Some(creds) => {
             let user = store.user(creds.id).await?.ok_or(StoreError::NotFound)?;
             if user.role != crate::roles::Role::Admin {
+                let role = user.role.with_article();
                 return Err(AppError::Other(format!(
-                    "{username} is a {}, not an administrator",
-                    user.role
+                    "{username} is {role}, not an administrator"
                 )));
             }
             store
                 .update_user_login(creds.id, Some(hash), Some(true), audit("user.reset_admin"))
                 .await?;
+        }
+        None if !config.create_admin => {
+            return Err(AppError::Other(format!(
+                "there is no user named '{username}': check the name, or add --create-admin to make a county administrator of that name"
+            )));
         }
         None => {
             store

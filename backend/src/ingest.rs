@@ -307,6 +307,11 @@ pub async fn prepare_voids(
     Ok(voids
         .iter()
         .map(|v| {
+            if v.id.0.is_nil() {
+                return Err(
+                    "the void id is the nil UUID: the terminal must make a random id".into(),
+                );
+            }
             if v.site_id != SiteId(site.id) || v.terminal_id.0 != terminal.id {
                 return Err(
                     "the void names another site or terminal than the one sending it".into(),

@@ -10,12 +10,16 @@
 
 pub mod app;
 pub mod auth;
+pub mod claims;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod export;
+pub mod free_meals;
 pub mod http;
 pub mod import;
 pub mod ingest;
 pub mod rate_limit;
 pub mod roles;
 pub mod store;
+pub mod text;

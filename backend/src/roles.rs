@@ -40,6 +40,16 @@ impl Role {
         }
     }
 
+    /// The role with its article, for messages: "an admin", "a cashier".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Admin => "an admin",
+            Role::Finance => "a finance officer",
+            Role::Volunteer => "a volunteer",
+            Role::Cashier => "a cashier",
+        }
+    }
+
     /// True for roles bound to one site.
     pub fn is_site_bound(self) -> bool {
         matches!(self, Role::Volunteer | Role::Cashier)

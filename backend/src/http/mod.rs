@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::auth::PasswordWork;
 use crate::config::Config;
 use crate::rate_limit::LoginLimiter;
 use crate::store::Db;
@@ -26,6 +27,8 @@ mod admin;
 mod docs;
 pub mod error;
 pub mod extract;
+mod finance;
+mod free_meals;
 mod login;
 pub mod openapi;
 mod roster;
@@ -44,6 +47,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Failed-login counter.
     pub limiter: Arc<LoginLimiter>,
+    /// Bound on concurrent password hashing.
+    pub passwords: Arc<PasswordWork>,
 }
 
 /// Every route with its description: the router and the OpenAPI document
@@ -55,6 +60,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(roster::router())
         .merge(sales::router())
         .merge(terminal::router())
+        .merge(finance::router().into())
+        .merge(free_meals::router().into())
         .merge(docs::router())
 }
 

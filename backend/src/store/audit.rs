@@ -26,7 +26,8 @@ pub(crate) fn diner_audit_json(d: &super::DinerRow) -> StoreResult<String> {
         "township_id": d.township_id,
         "name": d.name,
         "resident_id": d.resident_id.as_deref().map(mask_resident_id),
-        "birth_date": d.birth_date,
+        // The year only: beside the masked ID a full date gives the number away.
+        "birth_year": d.birth_date.as_deref().and_then(|b| b.get(..4)),
         "village": d.village,
         "card_no": d.card_no,
         "inactive_since": d.inactive_since,

@@ -16,6 +16,7 @@ pub use crate::roles::Role;
 
 mod audit;
 mod dialect;
+pub mod finance;
 mod org;
 mod roster;
 mod sales;
@@ -45,6 +46,19 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The database URL names no database we serve.
+    #[error("{0}")]
+    BadUrl(String),
+    /// The database server did not answer in time.
+    #[error("cannot reach the database at {host} within {secs} s: {detail}")]
+    Unreachable {
+        /// Host and port tried.
+        host: String,
+        /// Seconds waited.
+        secs: u64,
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -571,6 +585,23 @@ impl From<Flag> for bool {
         f.0 != 0
     }
 }
+
+/// Rows inserted by an `INSERT … ON CONFLICT DO NOTHING`. On SQLite a
+/// trigger refuses an id already stored (so `INSERT OR REPLACE` cannot
+/// rewrite a sale); for our inserts that is the same as nothing inserted.
+pub(crate) fn inserted(
+    res: Result<sqlx::any::AnyQueryResult, sqlx::Error>,
+) -> Result<u64, sqlx::Error> {
+    match res {
+        Ok(r) => Ok(r.rows_affected()),
+        Err(sqlx::Error::Database(db)) if db.message().contains(ALREADY_STORED) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+/// What the SQLite triggers of migration 0003 say when refusing an id
+/// already stored.
+const ALREADY_STORED: &str = "is already stored";
 
 /// Maps a unique-rule violation to [`StoreError::Duplicate`].
 pub(crate) fn unique_or(err: sqlx::Error, what: &str) -> StoreError {

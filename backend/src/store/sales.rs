@@ -243,8 +243,8 @@ pub(super) async fn insert_one_sale<'c>(
     .bind(received_at)
     .bind(sale.township_id)
     .execute(&mut **tx)
-    .await?;
-    if res.rows_affected() == 0 {
+    .await;
+    if super::inserted(res)? == 0 {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT content_hash FROM sales WHERE id = $1")
                 .bind(&sale.id)
@@ -428,8 +428,8 @@ pub(super) async fn insert_one_void<'c>(
     .bind(received_at)
     .bind(void.township_id)
     .execute(&mut **tx)
-    .await?;
-    if res.rows_affected() == 0 {
+    .await;
+    if super::inserted(res)? == 0 {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT content_hash FROM voids WHERE id = $1")
                 .bind(&void.id)

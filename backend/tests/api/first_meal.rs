@@ -56,6 +56,19 @@ async fn first_sold_not_first_received(app: TestApp) {
     assert_eq!(l["expected_subsidy"], json!("6.00"));
     let claimed = first_sold([&noon, &offline], |s| MealOrder::of(s, 0)).unwrap();
     assert_eq!(claimed.id, offline.id);
+    // The month's claim agrees: the 11:00 sale is claimed, the 12:00 one
+    // flagged as the second subsidised meal.
+    let month = today().format("%Y-%m").to_string();
+    let claim = app
+        .get_ok(
+            &w.finance,
+            &format!("/api/sites/{}/claims/{month}", w.site_a),
+        )
+        .await;
+    assert_eq!(claim["lines"][0]["sale_id"], json!(offline.id), "{claim}");
+    assert_eq!(claim["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(claim["flags"][0]["sale_id"], json!(noon.id));
+    assert_eq!(claim["flags"][0]["kind"], json!("second_subsidised_meal"));
 
     assert_eq!(l["first_sold"], json!(true));
 

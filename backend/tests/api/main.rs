@@ -5,6 +5,9 @@
 mod helpers;
 
 mod bad_input;
+mod document;
+mod edge;
+mod finance;
 mod first_meal;
 mod idempotency;
 mod misc;

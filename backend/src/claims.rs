@@ -1,0 +1,586 @@
+//! The claims service: gathers what `canteen_core::reconcile` needs from the
+//! store, applies finance staff's decisions with `canteen_core::review`, and
+//! freezes a month's claim when it closes. No claim rule lives here: the
+//! store loads records, the core decides, this module only wires them.
+//!
+//! A closed month is answered from the claim frozen at its close (with the
+//! names, masked ID numbers and evidence of that moment), so its figures
+//! never change, whatever arrives or is edited later.
+
+use std::collections::{BTreeMap, HashMap};
+
+use canteen_core::claim::{Flag, MonthClose};
+use canteen_core::review::flag_kind;
+use canteen_core::{
+    ClaimInput, ClaimTotals, Decision, Diner, DinerId, Money, PolicyBook, ResidentId,
+    ReviewedClaim, SaleId, SiteId, Verdict, YearMonth, reconcile, review,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{diner_from_row, local_date, policy_book};
+use crate::store::finance::{ClaimRecords, CloseRecord, DecisionToStore, month_range};
+use crate::store::{Actor, AuditEntry, Db, Site, StoreError, Township};
+
+/// What can go wrong with a claim.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimsError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The month has not ended yet at the site.
+    #[error("{0} has not ended yet at this site; a month can be closed from its last day on")]
+    MonthNotOver(YearMonth),
+    /// The month is already closed.
+    #[error("{0} is already closed at this site")]
+    AlreadyClosed(YearMonth),
+    /// The month is not closed.
+    #[error("{0} is not closed at this site")]
+    NotClosed(YearMonth),
+    /// The month is closed: no more decisions.
+    #[error("{0} is closed; an administrator must reopen it before anything is decided")]
+    Closed(YearMonth),
+    /// Flags wait for a decision.
+    #[error("{0} flagged lines wait for a decision (accept or reject) before the month can close")]
+    Undecided(usize),
+    /// The line named is not flagged in this claim.
+    #[error("line {line} of sale {sale} is not flagged in this month's claim")]
+    NotFlagged {
+        /// Sale.
+        sale: SaleId,
+        /// 0-based line.
+        line: usize,
+    },
+    /// A comment or reason is missing or too long.
+    #[error("{0}")]
+    BadText(String),
+}
+
+/// A diner as the claim shows them: never the whole ID number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DinerLabel {
+    /// Name.
+    pub name: String,
+    /// ID number, first 6 and last 2 characters.
+    pub resident_id_masked: Option<String>,
+    /// Village.
+    pub village: Option<String>,
+}
+
+/// What shows why a line was flagged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The diner's age on the meal's date, if the birth date is known.
+    pub age_on_date: Option<u32>,
+    /// The sale claimed instead (a second subsidised meal).
+    pub other_sale: Option<SaleId>,
+    /// The free-meal day the diner ate at.
+    pub free_meal: Option<FreeMealRef>,
+    /// What the policy says the diner should pay.
+    pub expected_paid: Option<Money>,
+    /// The subsidy the policy gives.
+    pub expected_subsidy: Option<Money>,
+}
+
+/// A free-meal day named as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreeMealRef {
+    /// Its id.
+    pub id: String,
+    /// Its site.
+    pub site_id: i64,
+    /// Its date.
+    pub date: NaiveDate,
+}
+
+/// A site's claim for a month with everything the office shows of it:
+/// what is frozen when the month closes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthClaim {
+    /// Township.
+    pub township_id: i64,
+    /// Township name.
+    pub township_name: String,
+    /// Site.
+    pub site_id: i64,
+    /// Site name.
+    pub site_name: String,
+    /// The month.
+    pub month: YearMonth,
+    /// The claim with the decisions applied.
+    pub reviewed: ReviewedClaim,
+    /// Evidence for each of `reviewed.flags`, in the same order.
+    pub evidence: Vec<Evidence>,
+    /// The diners named by claimed and flagged lines.
+    pub diners: BTreeMap<i64, DinerLabel>,
+    /// People served free meals at this site in the month ("人次").
+    pub free_meals_served: i64,
+    /// When these figures were computed (the close, for a closed month).
+    pub computed_at: DateTime<Utc>,
+}
+
+impl MonthClaim {
+    /// When the month was closed, `None` while open.
+    pub fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.reviewed.claim.closed_at
+    }
+}
+
+/// The township's claim for a month: each site's and their sum.
+#[derive(Debug, Clone, Serialize)]
+pub struct TownshipClaim {
+    /// Township.
+    pub township: Township,
+    /// The month.
+    pub month: YearMonth,
+    /// Each site's claim.
+    pub sites: Vec<MonthClaim>,
+    /// Their sum.
+    pub totals: ClaimTotals,
+}
+
+/// The roster, policies and closes of a township, loaded once.
+struct Context {
+    roster: Vec<Diner>,
+    policies: PolicyBook,
+    closes: Vec<MonthClose>,
+    records: ClaimRecords,
+    /// Each site's share of `records`, see [`by_site`].
+    by_site: HashMap<SiteId, ClaimRecords>,
+}
+
+/// Splits the township's records into what each site's claim can depend
+/// on: the site's own sales, the other sites' sales that share a diner,
+/// slot and day with one of them (the one-meal rule runs across sites),
+/// the voids of those, and every free-meal day. Nothing else can change a
+/// site's claim, so reconciling each site over its share gives the same
+/// claim as over everything, in time proportional to the share.
+fn by_site(records: &ClaimRecords) -> HashMap<SiteId, ClaimRecords> {
+    type Key = (DinerId, NaiveDate, canteen_core::Slot);
+    let keys = |sale: &canteen_core::Sale| -> Vec<Key> {
+        sale.lines
+            .iter()
+            .filter_map(|l| match l {
+                canteen_core::SaleLine::DinerMeal { diner_id, .. } => {
+                    Some((*diner_id, sale.business_date, sale.slot))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut sharing: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (i, r) in records.sales.iter().enumerate() {
+        for k in keys(&r.record) {
+            sharing.entry(k).or_default().push(i);
+        }
+    }
+    let mut chosen: HashMap<SiteId, Vec<usize>> = HashMap::new();
+    for (i, r) in records.sales.iter().enumerate() {
+        let site = r.record.site_id;
+        let list = chosen.entry(site).or_default();
+        list.push(i);
+        for k in keys(&r.record) {
+            for &j in sharing.get(&k).map_or(&[][..], Vec::as_slice) {
+                if records.sales[j].record.site_id != site {
+                    list.push(j);
+                }
+            }
+        }
+    }
+    let mut voids: HashMap<canteen_core::SaleId, Vec<usize>> = HashMap::new();
+    for (i, v) in records.voids.iter().enumerate() {
+        voids.entry(v.record.sale_id).or_default().push(i);
+    }
+    chosen
+        .into_iter()
+        .map(|(site, mut list)| {
+            list.sort_unstable();
+            list.dedup();
+            let sales: Vec<_> = list.iter().map(|&i| records.sales[i].clone()).collect();
+            let voids = sales
+                .iter()
+                .flat_map(|s| voids.get(&s.record.id).map_or(&[][..], Vec::as_slice))
+                .map(|&i| records.voids[i].clone())
+                .collect();
+            let share = ClaimRecords {
+                sales,
+                voids,
+                free_meals: records.free_meals.clone(),
+            };
+            (site, share)
+        })
+        .collect()
+}
+
+async fn context(store: &Db, township_id: i64, month: YearMonth) -> Result<Context, ClaimsError> {
+    let rows = store.diners_since(township_id, 0).await?;
+    let roster = rows
+        .iter()
+        .map(diner_from_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::Corrupt)?;
+    let mut policy_rows = Vec::new();
+    for site in store.sites(Some(township_id)).await? {
+        policy_rows.extend(store.policies_since(site.id, 0).await?);
+    }
+    let records = store.claim_records(township_id, month).await?;
+    Ok(Context {
+        roster,
+        policies: policy_book(&policy_rows),
+        closes: store.month_closes(township_id).await?,
+        by_site: by_site(&records),
+        records,
+    })
+}
+
+fn label(d: &Diner) -> DinerLabel {
+    DinerLabel {
+        name: d.name.clone(),
+        resident_id_masked: d.resident_id.as_ref().map(ResidentId::masked),
+        village: d.village.clone(),
+    }
+}
+
+/// Computes a site's claim from the context: reconcile, then review.
+async fn compute(
+    store: &Db,
+    ctx: &Context,
+    township: &Township,
+    site: &Site,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> Result<MonthClaim, ClaimsError> {
+    let none = ClaimRecords {
+        free_meals: ctx.records.free_meals.clone(),
+        ..ClaimRecords::default()
+    };
+    let records = ctx.by_site.get(&SiteId(site.id)).unwrap_or(&none);
+    let input = ClaimInput {
+        site_id: SiteId(site.id),
+        month,
+        sales: &records.sales,
+        voids: &records.voids,
+        free_meals: &records.free_meals,
+        roster: &ctx.roster,
+        policies: &ctx.policies,
+        closes: &ctx.closes,
+    };
+    let claim = reconcile(&input);
+    let decisions = store.flag_decisions(site.id, month).await?;
+    let reviewed = review(&input, claim, &decisions);
+    let roster: BTreeMap<DinerId, &Diner> = ctx.roster.iter().map(|d| (d.id, d)).collect();
+    let mut diners = BTreeMap::new();
+    let named = reviewed
+        .claim
+        .lines
+        .iter()
+        .map(|l| l.diner_id)
+        .chain(reviewed.flags.iter().map(|f| f.line.diner_id));
+    for id in named {
+        if let Some(d) = roster.get(&id) {
+            diners.entry(id.0).or_insert_with(|| label(d));
+        }
+    }
+    let evidence = reviewed
+        .flags
+        .iter()
+        .map(|f| {
+            let l = &f.line;
+            let mut e = Evidence {
+                age_on_date: roster
+                    .get(&l.diner_id)
+                    .and_then(|d| d.age_on(l.business_date)),
+                other_sale: None,
+                free_meal: None,
+                expected_paid: None,
+                expected_subsidy: None,
+            };
+            match &l.flag {
+                Flag::SecondSubsidisedMeal { claimed_sale } => e.other_sale = Some(*claimed_sale),
+                Flag::AteFreeMeal { free_meal } => {
+                    e.free_meal = ctx
+                        .records
+                        .free_meals
+                        .iter()
+                        .find(|d| d.id == *free_meal)
+                        .map(|d| FreeMealRef {
+                            id: d.id.to_string(),
+                            site_id: d.site_id.0,
+                            date: d.date,
+                        });
+                }
+                Flag::PriceDiffers {
+                    expected_paid,
+                    expected_subsidy,
+                } => {
+                    e.expected_paid = Some(*expected_paid);
+                    e.expected_subsidy = Some(*expected_subsidy);
+                }
+                _ => {}
+            }
+            e
+        })
+        .collect();
+    let (first, last) = month_range(month);
+    let served = store.free_meal_totals(site.id, &first, &last).await?.served;
+    Ok(MonthClaim {
+        township_id: township.id,
+        township_name: township.name.clone(),
+        site_id: site.id,
+        site_name: site.name.clone(),
+        month,
+        reviewed,
+        evidence,
+        diners,
+        free_meals_served: served,
+        computed_at: now,
+    })
+}
+
+fn frozen(close: &CloseRecord) -> Result<MonthClaim, ClaimsError> {
+    serde_json::from_str(&close.claim)
+        .map_err(|e| ClaimsError::Store(StoreError::Corrupt(format!("frozen claim: {e}"))))
+}
+
+async fn township_of(store: &Db, site: &Site) -> Result<Township, ClaimsError> {
+    store
+        .township(site.township_id)
+        .await?
+        .ok_or_else(|| ClaimsError::Store(StoreError::NotFound))
+}
+
+/// A site's claim for a month: frozen if closed, else computed now.
+pub async fn site_claim(
+    store: &Db,
+    site: &Site,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> Result<MonthClaim, ClaimsError> {
+    if let Some(close) = store.month_close(site.id, month).await? {
+        return frozen(&close);
+    }
+    let township = township_of(store, site).await?;
+    let ctx = context(store, township.id, month).await?;
+    compute(store, &ctx, &township, site, month, now).await
+}
+
+/// The township's claim for a month: every site's, and the sum.
+pub async fn township_claim(
+    store: &Db,
+    township: &Township,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> Result<TownshipClaim, ClaimsError> {
+    let mut sites = Vec::new();
+    let mut ctx: Option<Context> = None;
+    for site in store.sites(Some(township.id)).await? {
+        if let Some(close) = store.month_close(site.id, month).await? {
+            sites.push(frozen(&close)?);
+            continue;
+        }
+        if ctx.is_none() {
+            ctx = Some(context(store, township.id, month).await?);
+        }
+        if let Some(c) = &ctx {
+            sites.push(compute(store, c, township, &site, month, now).await?);
+        }
+    }
+    let totals = ClaimTotals::of(sites.iter().map(|s| &s.reviewed.claim));
+    Ok(TownshipClaim {
+        township: township.clone(),
+        month,
+        sites,
+        totals,
+    })
+}
+
+fn check_text(what: &str, text: &str, max: usize) -> Result<String, ClaimsError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(ClaimsError::BadText(format!("write a {what}")));
+    }
+    if t.chars().count() > max {
+        return Err(ClaimsError::BadText(format!(
+            "the {what} is longer than {max} characters"
+        )));
+    }
+    Ok(t.to_string())
+}
+
+fn totals_json(c: &MonthClaim) -> String {
+    serde_json::json!({
+        "site_id": c.site_id,
+        "month": c.month,
+        "meals": c.reviewed.claim.total.meals,
+        "subsidy": c.reviewed.claim.total.subsidy,
+        "closed_at": c.closed_at(),
+    })
+    .to_string()
+}
+
+/// A decision on a flagged line, as finance staff send it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// The sale.
+    pub sale_id: SaleId,
+    /// 0-based index of the line in the sale.
+    pub line_index: usize,
+    /// `accept` or `reject`.
+    pub verdict: Verdict,
+    /// Why.
+    pub comment: String,
+}
+
+/// Accepts or rejects a flagged line of an open month, audited.
+pub async fn decide(
+    store: &Db,
+    site: &Site,
+    month: YearMonth,
+    request: &DecisionRequest,
+    actor: &Actor,
+) -> Result<MonthClaim, ClaimsError> {
+    let (sale, line, verdict) = (request.sale_id, request.line_index, request.verdict);
+    let comment = check_text("comment", &request.comment, 500)?;
+    let now = Utc::now();
+    if store.month_close(site.id, month).await?.is_some() {
+        return Err(ClaimsError::Closed(month));
+    }
+    let claim = site_claim(store, site, month, now).await?;
+    let flag = claim
+        .reviewed
+        .flags
+        .iter()
+        .find(|f| f.line.sale_id == sale && f.line.line_index == line)
+        .ok_or(ClaimsError::NotFlagged { sale, line })?;
+    let decision = Decision {
+        sale_id: sale,
+        line_index: line,
+        flag_kind: flag_kind(&flag.line.flag).to_string(),
+        verdict,
+        comment,
+        decided_by: actor.name.clone(),
+        decided_at: now,
+    };
+    let audit = AuditEntry {
+        actor: actor.clone(),
+        township_id: Some(site.township_id),
+        action: "claim.decide".into(),
+        entity: "claim_line".into(),
+        entity_id: format!("{}/{}/{sale}/{line}", site.id, month),
+        before: flag
+            .decision
+            .as_ref()
+            .and_then(|d| serde_json::to_string(d).ok()),
+        after: serde_json::to_string(&decision).ok(),
+    };
+    let to_store = DecisionToStore {
+        township_id: site.township_id,
+        site_id: site.id,
+        month,
+        decision,
+        decided_by: actor.user_id.unwrap_or_default(),
+    };
+    store
+        .insert_decision(to_store, audit)
+        .await
+        .map_err(|e| match e {
+            StoreError::Duplicate(_) => ClaimsError::Closed(month),
+            other => ClaimsError::Store(other),
+        })?;
+    site_claim(store, site, month, Utc::now()).await
+}
+
+/// Closes a site's month: refused while a flag waits for a decision;
+/// otherwise the claim as of now is frozen and audited.
+pub async fn close_month(
+    store: &Db,
+    site: &Site,
+    month: YearMonth,
+    actor: &Actor,
+) -> Result<MonthClaim, ClaimsError> {
+    let now = Utc::now();
+    let (_, last) = month_range(month);
+    if local_date(now, site.utc_offset_minutes).to_string() < last {
+        return Err(ClaimsError::MonthNotOver(month));
+    }
+    if store.month_close(site.id, month).await?.is_some() {
+        return Err(ClaimsError::AlreadyClosed(month));
+    }
+    let township = township_of(store, site).await?;
+    let mut ctx = context(store, township.id, month).await?;
+    ctx.closes.push(MonthClose {
+        site_id: SiteId(site.id),
+        month,
+        closed_at: now,
+    });
+    let claim = compute(store, &ctx, &township, site, month, now).await?;
+    let undecided = claim.reviewed.undecided();
+    if undecided > 0 {
+        return Err(ClaimsError::Undecided(undecided));
+    }
+    let body = serde_json::to_string(&claim)
+        .map_err(|e| ClaimsError::Store(StoreError::Corrupt(e.to_string())))?;
+    let audit = AuditEntry {
+        actor: actor.clone(),
+        township_id: Some(site.township_id),
+        action: "claim.close".into(),
+        entity: "month".into(),
+        entity_id: format!("{}/{month}", site.id),
+        before: None,
+        after: Some(totals_json(&claim)),
+    };
+    let close = CloseRecord {
+        site_id: site.id,
+        month,
+        closed_at: now,
+        closed_by: actor.user_id.unwrap_or_default(),
+        claim: body,
+    };
+    store
+        .insert_month_close(township.id, close, audit)
+        .await
+        .map_err(|e| match e {
+            StoreError::Duplicate(_) => ClaimsError::AlreadyClosed(month),
+            other => ClaimsError::Store(other),
+        })?;
+    Ok(claim)
+}
+
+/// Reopens a closed month, with the reason, audited.
+pub async fn reopen_month(
+    store: &Db,
+    site: &Site,
+    month: YearMonth,
+    reason: &str,
+    actor: &Actor,
+) -> Result<(), ClaimsError> {
+    let reason = check_text("reason", reason, 500)?;
+    let close = store
+        .month_close(site.id, month)
+        .await?
+        .ok_or(ClaimsError::NotClosed(month))?;
+    let before = frozen(&close).map(|c| totals_json(&c)).ok();
+    let audit = AuditEntry {
+        actor: actor.clone(),
+        township_id: Some(site.township_id),
+        action: "claim.reopen".into(),
+        entity: "month".into(),
+        entity_id: format!("{}/{month}", site.id),
+        before,
+        after: Some(serde_json::json!({ "reason": reason }).to_string()),
+    };
+    store
+        .reopen_month(
+            site.id,
+            month,
+            actor.user_id.unwrap_or_default(),
+            &reason,
+            audit,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ClaimsError::NotClosed(month),
+            other => ClaimsError::Store(other),
+        })
+}

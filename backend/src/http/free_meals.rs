@@ -1,0 +1,244 @@
+//! Free-meal days at Happiness Commune sites: volunteers record and correct
+//! them; the office reads them and the site's totals.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use canteen_core::{FreeMealDay, Money, YearMonth};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::admin::{require, site_in_scope};
+use super::error::ApiError;
+use super::extract::{Json, Path, Query};
+use crate::domain::local_date;
+use crate::free_meals::{self, FreeMealError, Recorded};
+use crate::roles::{Person, Role};
+use crate::store::finance::{FreeMealRow, FreeMealTotals, month_range, time};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/sites/{id}/free-meals",
+            get(list_free_meals).post(record_free_meal),
+        )
+        .route("/api/sites/{id}/free-meals/summary", get(free_meal_summary))
+        .route(
+            "/api/free-meals/{id}",
+            get(get_free_meal).put(correct_free_meal),
+        )
+}
+
+const WRITERS: &[Role] = &[Role::Volunteer, Role::Admin];
+
+impl From<FreeMealError> for ApiError {
+    fn from(e: FreeMealError) -> ApiError {
+        match e {
+            FreeMealError::Store(s) => ApiError::Store(s),
+            FreeMealError::Invalid(m) => ApiError::invalid(m),
+            FreeMealError::Conflict(m) => ApiError::Conflict(m),
+            FreeMealError::Forbidden(m) => ApiError::Forbidden(m),
+            FreeMealError::NotFound => ApiError::not_found("free-meal day"),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct VersionView {
+    version: i64,
+    recorded_by: i64,
+    recorded_at: DateTime<Utc>,
+    day: FreeMealDay,
+}
+
+#[derive(Serialize)]
+struct FreeMealView {
+    id: String,
+    site_id: i64,
+    author_id: i64,
+    /// The current version.
+    version: i64,
+    day: FreeMealDay,
+    /// Every version, oldest first (only when one is asked for by id).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    versions: Vec<VersionView>,
+}
+
+fn version_of(r: &FreeMealRow) -> Result<VersionView, ApiError> {
+    Ok(VersionView {
+        version: r.version,
+        recorded_by: r.recorded_by,
+        recorded_at: time(r.recorded_at)?,
+        day: serde_json::from_str(&r.body)
+            .map_err(|e| ApiError::Internal(format!("stored free-meal day: {e}")))?,
+    })
+}
+
+#[derive(Serialize)]
+struct RecordAnswer {
+    id: String,
+    status: &'static str,
+    version: i64,
+}
+
+async fn record_free_meal(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Json(day): Json<FreeMealDay>,
+) -> Result<Response, ApiError> {
+    require(&person, WRITERS)?;
+    let site = site_in_scope(&state, &person, id).await?;
+    let outcome = free_meals::record(&state.store, &person, &site, &day).await?;
+    let (status, code) = match outcome {
+        Recorded::Stored => ("stored", StatusCode::CREATED),
+        Recorded::Unchanged => ("duplicate", StatusCode::OK),
+    };
+    Ok((
+        code,
+        Json(RecordAnswer {
+            id: day.id.to_string(),
+            status,
+            version: 1,
+        }),
+    )
+        .into_response())
+}
+
+async fn correct_free_meal(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<String>,
+    Json(day): Json<FreeMealDay>,
+) -> Result<Json<RecordAnswer>, ApiError> {
+    require(&person, WRITERS)?;
+    let (outcome, version) = free_meals::correct(&state.store, &person, &id, &day).await?;
+    Ok(Json(RecordAnswer {
+        id,
+        status: match outcome {
+            Recorded::Stored => "corrected",
+            Recorded::Unchanged => "unchanged",
+        },
+        version,
+    }))
+}
+
+async fn get_free_meal(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<String>,
+) -> Result<Json<FreeMealView>, ApiError> {
+    require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
+    let (site, rows) = free_meals::versions(&state.store, &person, &id).await?;
+    let versions = rows.iter().map(version_of).collect::<Result<Vec<_>, _>>()?;
+    let (Some(first), Some(current)) = (rows.first(), versions.last()) else {
+        return Err(ApiError::not_found("free-meal day"));
+    };
+    Ok(Json(FreeMealView {
+        id,
+        site_id: site.id,
+        author_id: first.author_id,
+        version: current.version,
+        day: current.day.clone(),
+        versions,
+    }))
+}
+
+#[derive(Deserialize)]
+struct MonthQuery {
+    month: Option<String>,
+}
+
+fn month_or_now(q: &MonthQuery, today: NaiveDate) -> Result<YearMonth, ApiError> {
+    match &q.month {
+        Some(m) => m.parse().map_err(|e| ApiError::BadRequest("bad_month", e)),
+        None => Ok(YearMonth::of(today)),
+    }
+}
+
+async fn list_free_meals(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Query(q): Query<MonthQuery>,
+) -> Result<Json<Vec<FreeMealView>>, ApiError> {
+    require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
+    let site = site_in_scope(&state, &person, id).await?;
+    let month = month_or_now(&q, local_date(Utc::now(), site.utc_offset_minutes))?;
+    let (first, last) = month_range(month);
+    let rows = state
+        .store
+        .free_meals_for_site(site.id, &first, &last)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let v = version_of(r)?;
+            Ok(FreeMealView {
+                id: r.id.clone(),
+                site_id: r.site_id,
+                author_id: r.author_id,
+                version: r.version,
+                day: v.day,
+                versions: Vec::new(),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()
+        .map(Json)
+}
+
+#[derive(Serialize)]
+struct TotalsView {
+    days: i64,
+    served: i64,
+    purchases: Money,
+    donations: i64,
+    /// "惠及 N 人次".
+    label: String,
+}
+
+impl From<FreeMealTotals> for TotalsView {
+    fn from(t: FreeMealTotals) -> TotalsView {
+        TotalsView {
+            days: t.days,
+            served: t.served,
+            purchases: Money::from_fen(t.purchases),
+            donations: t.donations,
+            label: format!("惠及 {} 人次", t.served),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SummaryView {
+    site_id: i64,
+    month: YearMonth,
+    this_month: TotalsView,
+    so_far: TotalsView,
+}
+
+async fn free_meal_summary(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Query(q): Query<MonthQuery>,
+) -> Result<Json<SummaryView>, ApiError> {
+    require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
+    let site = site_in_scope(&state, &person, id).await?;
+    let today = local_date(Utc::now(), site.utc_offset_minutes);
+    let month = month_or_now(&q, today)?;
+    let (first, last) = month_range(month);
+    let this_month = state.store.free_meal_totals(site.id, &first, &last).await?;
+    let so_far = state
+        .store
+        .free_meal_totals(site.id, "0000-01-01", &last)
+        .await?;
+    Ok(Json(SummaryView {
+        site_id: site.id,
+        month,
+        this_month: this_month.into(),
+        so_far: so_far.into(),
+    }))
+}
