@@ -47,7 +47,10 @@ fn sales(w: &World, diners: &[i64], n: usize) -> Vec<Sale> {
             } else {
                 w.lunch(diners[i % diners.len()])
             };
-            s.business_date -= chrono::Duration::days(((i / diners.len()) % 30) as i64);
+            let back = chrono::Duration::days(((i / diners.len()) % 30) as i64);
+            // Sold on its business date (the backend bounds sold_at by it).
+            s.business_date -= back;
+            s.sold_at -= back;
             s.slot = slots[(i / (diners.len() * 30)) % 3];
             s
         })
