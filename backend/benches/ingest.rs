@@ -146,8 +146,8 @@ macro_rules! raw_insert {
             for s in chunk {
                 sqlx::query(
                     "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot, total_paid,
-                        subsidy_total, cash_taken, payment_method, content_hash, body, received_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        subsidy_total, cash_taken, payment_method, content_hash, body, received_at, township_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(&s.id)
                 .bind(s.site_id)
@@ -163,14 +163,15 @@ macro_rules! raw_insert {
                 .bind(&s.content_hash)
                 .bind(&s.body)
                 .bind(0_i64)
+                .bind(s.township_id)
                 .execute(&mut *tx)
                 .await
                 .expect("insert sale");
                 for (i, l) in s.lines.iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, quantity, standard, amount, subsidy,
-                            verdict, business_date, slot)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                            verdict, business_date, slot, township_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(&s.id)
                     .bind(i as i64 + 1)
@@ -183,6 +184,7 @@ macro_rules! raw_insert {
                     .bind("raw")
                     .bind(&s.business_date)
                     .bind(&s.slot)
+                    .bind(s.township_id)
                     .execute(&mut *tx)
                     .await
                     .expect("insert line");
@@ -232,7 +234,7 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
                 NewSite {
                     township_id: w.township_a,
                     name: format!("s{site}"),
-                    kind: "canteen".into(),
+                    kind: backend::store::SiteKind::Canteen,
                     utc_offset_minutes: 480,
                 },
                 audit(),
@@ -256,7 +258,7 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
                 NewUser {
                     username: format!("u{user}"),
                     display_name: "u".into(),
-                    role: "cashier".into(),
+                    role: backend::store::Role::Cashier,
                     township_id: Some(w.township_a),
                     site_id: Some(w.site_a),
                     password_hash: "x".into(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::auth::{self, Secret};
+use crate::auth::{self, PasswordWork, Secret};
 use crate::config::Config;
 use crate::http::{AppState, router};
 use crate::rate_limit::LoginLimiter;
@@ -85,7 +85,14 @@ impl Application {
             store: store.clone(),
             limiter: Arc::new(LoginLimiter::new(
                 config.login_max_failures,
+                config.login_max_failures_per_address,
                 Duration::from_secs(config.login_window_secs),
+            )),
+            passwords: Arc::new(PasswordWork::new(
+                config
+                    .password_hash_concurrency
+                    .unwrap_or_else(PasswordWork::default_concurrency),
+                config.password_hash_queue,
             )),
             config: Arc::new(config),
         };
@@ -143,8 +150,10 @@ impl Application {
     }
 }
 
-/// Gives administrator `username` a new one-time password, making a county
-/// administrator of that name when there is none; active again either way.
+/// Gives administrator `username` a new one-time password (active again).
+/// A name that is not a user's is refused unless `config.create_admin`
+/// asks for a county administrator of that name: a mistyped name must not
+/// quietly make a new administrator.
 pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, AppError> {
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir)
@@ -169,15 +178,20 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
     match store.credentials(username).await? {
         Some(creds) => {
             let user = store.user(creds.id).await?.ok_or(StoreError::NotFound)?;
-            if user.role != "admin" {
+            if user.role != crate::roles::Role::Admin {
+                let role = user.role.with_article();
                 return Err(AppError::Other(format!(
-                    "{username} is a {}, not an administrator",
-                    user.role
+                    "{username} is {role}, not an administrator"
                 )));
             }
             store
                 .update_user_login(creds.id, Some(hash), Some(true), audit("user.reset_admin"))
                 .await?;
+        }
+        None if !config.create_admin => {
+            return Err(AppError::Other(format!(
+                "there is no user named '{username}': check the name, or add --create-admin to make a county administrator of that name"
+            )));
         }
         None => {
             store
@@ -185,7 +199,7 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
                     NewUser {
                         username: username.into(),
                         display_name: "County administrator".into(),
-                        role: "admin".into(),
+                        role: crate::roles::Role::Admin,
                         township_id: None,
                         site_id: None,
                         password_hash: hash,
@@ -214,7 +228,7 @@ async fn make_first_admin(store: &Db) -> Result<FirstAdmin, AppError> {
             NewUser {
                 username: "admin".into(),
                 display_name: "County administrator".into(),
-                role: "admin".into(),
+                role: crate::roles::Role::Admin,
                 township_id: None,
                 site_id: None,
                 password_hash: hash,

@@ -133,3 +133,118 @@ mod tests {
         assert_eq!(new_password().0.len(), 16);
     }
 }
+
+/// Bounds concurrent password hashing: argon2 takes 19 MiB and tens of
+/// milliseconds of CPU per hash, so unbounded logins would take the memory
+/// and the cores that sales need. At most `concurrency` run at once, at most
+/// `queue` more wait; beyond that the caller is told to come back later.
+#[derive(Debug)]
+pub struct PasswordWork {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    in_system: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    max_in_system: usize,
+}
+
+/// Why password work was not done.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordWorkError {
+    /// Too many are running and waiting already.
+    #[error("too many sign-ins at once")]
+    Busy,
+    /// The blocking task failed.
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+/// Takes one place in the system back when dropped (also when the request
+/// that waited is dropped).
+struct InSystem(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for InSystem {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl PasswordWork {
+    /// `concurrency` hashes at once (at least one), `queue` waiting.
+    pub fn new(concurrency: usize, queue: usize) -> PasswordWork {
+        let concurrency = concurrency.max(1);
+        PasswordWork {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency)),
+            in_system: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            max_in_system: concurrency.saturating_add(queue),
+        }
+    }
+
+    /// One hash at a time per core, keeping one core for everything else
+    /// (sales, reads) on machines with more than one.
+    pub fn default_concurrency() -> usize {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .saturating_sub(1)
+            .max(1)
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free, or
+    /// `Err(Busy)` at once when the queue is full.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, PasswordWorkError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        use std::sync::atomic::Ordering;
+        let before = self.in_system.fetch_add(1, Ordering::AcqRel);
+        let place = InSystem(self.in_system.clone());
+        if before >= self.max_in_system {
+            return Err(PasswordWorkError::Busy);
+        }
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| PasswordWorkError::Failed(e.to_string()))?;
+        let out = tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| PasswordWorkError::Failed(e.to_string()));
+        drop(place);
+        out
+    }
+}
+
+#[cfg(test)]
+mod work_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn password_work_is_bounded_and_refuses_beyond_the_queue() {
+        let work = std::sync::Arc::new(PasswordWork::new(1, 1));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let running = {
+            let work = work.clone();
+            tokio::spawn(async move { work.run(move || rx.recv().is_ok()).await })
+        };
+        // Let the first take its permit, then a second waits in the queue.
+        while work.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiting = {
+            let work = work.clone();
+            tokio::spawn(async move { work.run(|| 2).await })
+        };
+        while work.in_system.load(std::sync::atomic::Ordering::Acquire) < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(work.run(|| 3).await, Err(PasswordWorkError::Busy)));
+        tx.send(()).unwrap();
+        assert!(running.await.unwrap().unwrap());
+        assert_eq!(waiting.await.unwrap().unwrap(), 2);
+        assert_eq!(work.run(|| 4).await.unwrap(), 4);
+    }
+}

@@ -11,7 +11,7 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 
 /// Happiness Canteen backend: the API for terminals and the office, on a
 /// SQLite file (default, no setup) or PostgreSQL.
-#[derive(Debug, Clone, Parser)]
+#[derive(Clone, Parser)]
 #[command(
     name = "backend",
     version,
@@ -65,10 +65,32 @@ pub struct Config {
     #[arg(long, env = "CANTEEN_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u32,
 
-    /// Failed logins allowed per username and address within the window
-    /// before further attempts get 429.
+    /// Failed logins allowed per account (from any address) within the
+    /// window before further attempts get 429. An attempt counts from the
+    /// moment it arrives; a good login takes it back.
     #[arg(long, env = "CANTEEN_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u32,
+
+    /// Failed logins allowed per address (over all accounts) within the
+    /// window; kept well above the per-account bound so one person mistyping
+    /// at a shared address does not lock out everyone there.
+    #[arg(
+        long,
+        env = "CANTEEN_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = 50
+    )]
+    pub login_max_failures_per_address: u32,
+
+    /// Password hashes computed at once (argon2 takes 19 MiB and tens of
+    /// milliseconds of CPU each); the default is one fewer than the cores, at
+    /// least one.
+    #[arg(long, env = "CANTEEN_PASSWORD_HASH_CONCURRENCY", value_name = "N")]
+    pub password_hash_concurrency: Option<usize>,
+
+    /// Sign-ins that may wait for a hash; beyond them the answer is 503 with
+    /// Retry-After.
+    #[arg(long, env = "CANTEEN_PASSWORD_HASH_QUEUE", default_value_t = 32)]
+    pub password_hash_queue: usize,
 
     /// Length of the login-failure window, in seconds.
     #[arg(long, env = "CANTEEN_LOGIN_WINDOW_SECS", default_value_t = 300)]
@@ -82,17 +104,84 @@ pub struct Config {
     #[arg(long, env = "CANTEEN_LOG", default_value = "info")]
     pub log: String,
 
-    /// Give the administrator USERNAME a new one-time password (making a
-    /// county administrator of that name if there is none), print it, and
-    /// exit: the way back in when the first password is lost.
+    /// Give the administrator USERNAME a new one-time password, print it,
+    /// and exit: the way back in when the password is lost. The name must be
+    /// an existing administrator's unless --create-admin is given too.
     #[arg(long, value_name = "USERNAME")]
     pub reset_admin: Option<String>,
+
+    /// With --reset-admin: make a county administrator of that name when
+    /// there is none (without it, a mistyped name is refused).
+    #[arg(long, requires = "reset_admin")]
+    pub create_admin: bool,
 
     /// Seed a demo site on an empty database: a township, its canteen and a
     /// village commune, a price policy, 200 diners, two terminals, users and a
     /// month of sales. Prints the logins.
     #[arg(long, env = "CANTEEN_DEMO")]
     pub demo: bool,
+}
+
+impl std::fmt::Debug for Config {
+    // By hand, so the password in a DATABASE_URL never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("config", &self.config)
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("database_schema", &self.database_schema)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("session_hours", &self.session_hours)
+            .field("login_max_failures", &self.login_max_failures)
+            .field(
+                "login_max_failures_per_address",
+                &self.login_max_failures_per_address,
+            )
+            .field("login_window_secs", &self.login_window_secs)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash_queue", &self.password_hash_queue)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field("log", &self.log)
+            .field("reset_admin", &self.reset_admin)
+            .field("create_admin", &self.create_admin)
+            .field("demo", &self.demo)
+            .finish()
+    }
+}
+
+/// A database URL with its password (in the user part or a `password=`
+/// parameter) replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let rest = scheme_end + 3;
+        let authority_end = out[rest..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest + i);
+        if let Some(at) = out[rest..authority_end].rfind('@')
+            && let Some(colon) = out[rest..rest + at].find(':')
+        {
+            out.replace_range(rest + colon + 1..rest + at, "***");
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out = format!("{head}{}", query.join("&"));
+    }
+    out
 }
 
 /// Why the configuration could not be read.
@@ -244,5 +333,38 @@ mod tests {
         assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
         std::fs::write(&path, "colour = \"red\"\n").unwrap();
         assert!(Config::load_from(["backend", "--config", p]).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let c = Config::load_from([
+            "backend",
+            "--database-url",
+            "postgres://canteen:s3cret-pw@db.example:5432/canteen?sslmode=require",
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+        assert!(
+            shown.contains("postgres://canteen:***@db.example:5432/canteen?sslmode=require"),
+            "{shown}"
+        );
+        assert!(shown.contains("listen"), "{shown}");
+        assert_eq!(
+            redact_url("postgres://u@h/db?password=x&user=u"),
+            "postgres://u@h/db?password=***&user=u"
+        );
+        assert_eq!(
+            redact_url("sqlite:data/canteen.db"),
+            "sqlite:data/canteen.db"
+        );
+        assert_eq!(redact_url("postgres://u:p@q@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn create_admin_needs_reset_admin() {
+        assert!(Config::load_from(["backend", "--create-admin"]).is_err());
+        let c = Config::load_from(["backend", "--reset-admin", "root", "--create-admin"]).unwrap();
+        assert!(c.create_admin);
     }
 }

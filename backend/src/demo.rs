@@ -13,8 +13,10 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
 use crate::app::FirstAdmin;
 use crate::auth::{self, TERMINAL_PREFIX};
+use crate::domain::SiteKind;
 use crate::domain::{DinerInput, diner_from_row, local_date, policy_book};
 use crate::ingest::prepare_sales;
+use crate::roles::Role;
 use crate::store::{Actor, AuditEntry, Db, NewSite, NewUser, Terminal, User};
 
 /// A small deterministic random source, so every demo looks the same.
@@ -51,7 +53,7 @@ async fn user(
     store: &Db,
     username: &str,
     display_name: &str,
-    role: &str,
+    role: crate::roles::Role,
     township_id: Option<i64>,
     site_id: Option<i64>,
 ) -> Result<(User, String), String> {
@@ -66,7 +68,7 @@ async fn user(
             NewUser {
                 username: username.into(),
                 display_name: display_name.into(),
-                role: role.into(),
+                role,
                 township_id,
                 site_id,
                 password_hash: hash,
@@ -117,29 +119,29 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
         .await
         .map_err(err)?;
     let t = township.id;
-    let site = |name: &str, kind: &str| NewSite {
+    let site = |name: &str, kind: SiteKind| NewSite {
         township_id: t,
         name: name.into(),
-        kind: kind.into(),
+        kind,
         utc_offset_minutes: 480,
     };
     let canteen = store
         .insert_site(
-            site("大寨镇幸福食堂", "canteen"),
+            site("大寨镇幸福食堂", SiteKind::Canteen),
             system("site.create", "site", Some(t)),
         )
         .await
         .map_err(err)?;
     let commune1 = store
         .insert_site(
-            site("大寨村幸福公社", "commune"),
+            site("大寨村幸福公社", SiteKind::Commune),
             system("site.create", "site", Some(t)),
         )
         .await
         .map_err(err)?;
     store
         .insert_site(
-            site("小寨村幸福公社", "commune"),
+            site("小寨村幸福公社", SiteKind::Commune),
             system("site.create", "site", Some(t)),
         )
         .await
@@ -205,7 +207,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
         store,
         "admin",
         "县级管理员 County administrator",
-        "admin",
+        Role::Admin,
         None,
         None,
     )
@@ -214,7 +216,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
         store,
         "dazhai_admin",
         "大寨镇管理员",
-        "admin",
+        Role::Admin,
         Some(t),
         None,
     )
@@ -223,7 +225,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
         store,
         "dazhai_finance",
         "大寨镇财务",
-        "finance",
+        Role::Finance,
         Some(t),
         None,
     )
@@ -232,7 +234,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
         store,
         "cashier1",
         "收银员 李春梅",
-        "cashier",
+        Role::Cashier,
         Some(t),
         Some(canteen.id),
     )
@@ -241,7 +243,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
         store,
         "cashier2",
         "收银员 王国强",
-        "cashier",
+        Role::Cashier,
         Some(t),
         Some(canteen.id),
     )
@@ -250,7 +252,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
         store,
         "volunteer1",
         "志愿者 杨凤英",
-        "volunteer",
+        Role::Volunteer,
         Some(t),
         Some(commune1.id),
     )

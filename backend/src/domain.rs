@@ -6,6 +6,50 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::store::{DinerFields, DinerRow, PolicyRow};
+use crate::text::check_text;
+
+/// What a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SiteKind {
+    /// The township canteen.
+    Canteen,
+    /// A village Happiness Commune.
+    Commune,
+}
+
+/// A word that names no kind of site.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a kind of site: a site's kind is 'canteen' or 'commune'")]
+pub struct UnknownSiteKind(pub String);
+
+impl SiteKind {
+    /// Stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::Canteen => "canteen",
+            SiteKind::Commune => "commune",
+        }
+    }
+}
+
+impl std::str::FromStr for SiteKind {
+    type Err = UnknownSiteKind;
+    fn from_str(s: &str) -> Result<SiteKind, UnknownSiteKind> {
+        match s {
+            "canteen" => Ok(SiteKind::Canteen),
+            "commune" => Ok(SiteKind::Commune),
+            other => Err(UnknownSiteKind(other.into())),
+        }
+    }
+}
+
+impl TryFrom<String> for SiteKind {
+    type Error = UnknownSiteKind;
+    fn try_from(s: String) -> Result<SiteKind, UnknownSiteKind> {
+        s.parse()
+    }
+}
 
 /// A diner as written by an administrator or read from the ledger.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -14,9 +58,9 @@ pub struct DinerInput {
     /// Name, 1 to 100 characters.
     #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
-    /// Resident ID number (18 characters), when known.
+    /// Resident ID number (18 characters), when known; empty for none.
     #[serde(default)]
-    #[schema(pattern = r"^[0-9]{17}[0-9Xx]$")]
+    #[schema(pattern = r"^\s*([0-9]{17}[0-9Xx])?\s*$")]
     pub resident_id: Option<String>,
     /// Birth date, for diners without an ID number.
     #[serde(default)]
@@ -38,6 +82,19 @@ pub struct DinerInput {
 impl DinerInput {
     /// Checks the input; `today` bounds birth dates.
     pub fn into_fields(self, today: NaiveDate) -> Result<DinerFields, String> {
+        check_text("the name", &self.name)?;
+        for (what, text) in [
+            ("the ID number", &self.resident_id),
+            ("the village", &self.village),
+            ("the card number", &self.card_no),
+        ] {
+            if let Some(text) = text {
+                check_text(what, text)?;
+            }
+        }
+        for g in &self.categories {
+            check_text("a category code", &g.category.0)?;
+        }
         let name = self.name.trim().to_string();
         if name.is_empty() {
             return Err("a diner needs a name".into());
@@ -58,6 +115,14 @@ impl DinerInput {
             && b > today
         {
             return Err(format!("the birth date {b} is in the future"));
+        }
+        if let Some(b) = self.birth_date
+            && chrono::Datelike::year(&b) < canteen_core::resident_id::EARLIEST_BIRTH_YEAR
+        {
+            return Err(format!(
+                "the birth date {b} is before {}: check for a typing mistake",
+                canteen_core::resident_id::EARLIEST_BIRTH_YEAR
+            ));
         }
         for g in &self.categories {
             if g.category.0.trim().is_empty() {
@@ -113,7 +178,9 @@ pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
     })
 }
 
-/// A diner as the office sees it: the ID number masked.
+/// A diner as the office sees it: the ID number masked, and the birth year
+/// and age instead of the birth date (a masked number beside the full
+/// birth date narrows it to a handful of candidates).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DinerView {
     /// Id.
@@ -124,8 +191,10 @@ pub struct DinerView {
     pub name: String,
     /// ID number with all but the first 6 and last 2 characters hidden.
     pub resident_id_masked: Option<String>,
-    /// Birth date (from the ID number when given).
-    pub birth_date: Option<NaiveDate>,
+    /// Birth year (from the ID number when given).
+    pub birth_year: Option<i32>,
+    /// Completed years today.
+    pub age: Option<u32>,
     /// Village.
     pub village: Option<String>,
     /// Meal-card number.
@@ -139,15 +208,16 @@ pub struct DinerView {
 }
 
 impl DinerView {
-    /// From a stored row.
-    pub fn from_row(row: &DinerRow) -> Result<DinerView, String> {
+    /// From a stored row; `today` gives the age.
+    pub fn from_row(row: &DinerRow, today: NaiveDate) -> Result<DinerView, String> {
         let d = diner_from_row(row)?;
         Ok(DinerView {
             id: row.id,
             township_id: row.township_id,
             name: d.name.clone(),
             resident_id_masked: d.resident_id.as_ref().map(ResidentId::masked),
-            birth_date: d.birth_date(),
+            birth_year: d.birth_date().map(|b| chrono::Datelike::year(&b)),
+            age: d.age_on(today),
             village: d.village,
             card_no: d.card_no,
             inactive_since: d.inactive_since,

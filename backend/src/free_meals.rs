@@ -50,7 +50,7 @@ async fn check(
     day: &FreeMealDay,
     today: NaiveDate,
 ) -> Result<FreeMealToStore, FreeMealError> {
-    if site.kind != "commune" {
+    if site.kind != crate::domain::SiteKind::Commune {
         return Err(FreeMealError::Invalid(
             "free-meal days are recorded at Happiness Commune sites, not at a canteen".into(),
         ));

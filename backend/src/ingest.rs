@@ -56,7 +56,7 @@ async fn context(store: &Db, site: &Site, diner_ids: Vec<i64>) -> StoreResult<Co
         .users(Some(site.township_id))
         .await?
         .into_iter()
-        .filter(|u| u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(site.id))
+        .filter(|u| u.active && u.role == Role::Cashier && u.site_id == Some(site.id))
         .map(|u| (u.id, u))
         .collect();
     let mut diners = HashMap::new();
@@ -250,6 +250,7 @@ fn check_sale(
     let body = canonical(sale);
     Ok(SaleToStore {
         id: sale.id.to_string(),
+        township_id: site.township_id,
         site_id: site.id,
         terminal_id: terminal.id,
         cashier_id: sale.cashier_id.0,
@@ -306,6 +307,11 @@ pub async fn prepare_voids(
     Ok(voids
         .iter()
         .map(|v| {
+            if v.id.0.is_nil() {
+                return Err(
+                    "the void id is the nil UUID: the terminal must make a random id".into(),
+                );
+            }
             if v.site_id != SiteId(site.id) || v.terminal_id.0 != terminal.id {
                 return Err(
                     "the void names another site or terminal than the one sending it".into(),

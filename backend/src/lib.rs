@@ -22,3 +22,4 @@ pub mod ingest;
 pub mod rate_limit;
 pub mod roles;
 pub mod store;
+pub mod text;

@@ -1,6 +1,7 @@
 //! Starts the canteen backend: read the configuration, connect and migrate,
 //! serve.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use backend::app::Application;
@@ -16,11 +17,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Logs go to stderr, coloured only on a terminal: a log file or the
+    // journal must not fill with escape codes.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&config.log)
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .init();
     if let Some(username) = config.reset_admin.clone() {
         return match backend::app::reset_admin(&config, &username).await {

@@ -8,10 +8,13 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::Serialize;
+
 use crate::store::{Site, User};
 
 /// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Keeps roster, policy, sites, terminals and users.
     Admin,
@@ -37,6 +40,16 @@ impl Role {
         }
     }
 
+    /// The role with its article, for messages: "an admin", "a cashier".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Admin => "an admin",
+            Role::Finance => "a finance officer",
+            Role::Volunteer => "a volunteer",
+            Role::Cashier => "a cashier",
+        }
+    }
+
     /// True for roles bound to one site.
     pub fn is_site_bound(self) -> bool {
         matches!(self, Role::Volunteer | Role::Cashier)
@@ -49,18 +62,28 @@ impl fmt::Display for Role {
     }
 }
 
+/// A word that names no role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a role (admin, finance, volunteer, cashier)")]
+pub struct UnknownRole(pub String);
+
 impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Role, String> {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Role, UnknownRole> {
         match s {
             "admin" => Ok(Role::Admin),
             "finance" => Ok(Role::Finance),
             "volunteer" => Ok(Role::Volunteer),
             "cashier" => Ok(Role::Cashier),
-            other => Err(format!(
-                "'{other}' is not a role (admin, finance, volunteer, cashier)"
-            )),
+            other => Err(UnknownRole(other.into())),
         }
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+    fn try_from(s: String) -> Result<Role, UnknownRole> {
+        s.parse()
     }
 }
 
@@ -75,9 +98,9 @@ pub struct Person {
 
 impl Person {
     /// Wraps a stored user.
-    pub fn new(user: User) -> Result<Person, String> {
-        let role = user.role.parse()?;
-        Ok(Person { user, role })
+    pub fn new(user: User) -> Person {
+        let role = user.role;
+        Person { user, role }
     }
 
     /// An admin with no township: sees every township.
@@ -125,12 +148,11 @@ mod tests {
             id: 1,
             username: "u".into(),
             display_name: "u".into(),
-            role: role.into(),
+            role: role.parse().unwrap(),
             township_id: township,
             site_id: site,
             active: true,
         })
-        .unwrap()
     }
 
     fn site(id: i64, township: i64) -> Site {
@@ -138,7 +160,7 @@ mod tests {
             id,
             township_id: township,
             name: "s".into(),
-            kind: "canteen".into(),
+            kind: crate::domain::SiteKind::Canteen,
             utc_offset_minutes: 480,
         }
     }

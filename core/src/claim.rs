@@ -520,48 +520,33 @@ fn decide_group(candidates: &mut [Candidate<'_>], group: &[usize]) {
     times.sort_by_key(|t| (t.is_none(), *t));
     times.dedup();
     // The line claimed in a closed month, and when its void arrived if one
-    // did: it holds the slot until then, and afterwards only lines received
-    // from the void on may take the slot again.
+    // did: it holds the slot, except for lines received from its void on,
+    // which compete for the slot again.
     let mut frozen: Option<(SaleId, Option<DateTime<Utc>>)> = None;
+    let holds_against = |frozen: Option<(SaleId, Option<DateTime<Utc>>)>, c: &Candidate<'_>| {
+        frozen
+            .filter(|(_, voided)| voided.is_none_or(|v| c.received_at < v))
+            .map(|(sale, _)| sale)
+    };
     for t in times {
-        let (held_by, freed) = match frozen {
-            Some((sale, Some(voided))) if t.is_none_or(|t| voided < t) => {
-                (None, Some((sale, voided)))
-            }
-            Some((sale, _)) => (Some(sale), None),
-            None => (None, None),
-        };
-        let in_contest = |c: &Candidate<'_>| {
-            c.present_at(t)
-                && c.decided_at.is_none_or(|d| t.is_some_and(|t| d >= t))
-                && freed.is_none_or(|(_, voided)| voided <= c.received_at)
-        };
-        let winner = if held_by.is_some() {
-            None
-        } else {
-            first_sold(
-                group
-                    .iter()
-                    .map(|&i| &candidates[i])
-                    .filter(|c| in_contest(c)),
-                |c| c.order(),
-            )
-            .map(|c| (c.order(), c.decided_at == t, c.voided_at))
-        };
+        let winner = first_sold(
+            group.iter().map(|&i| &candidates[i]).filter(|c| {
+                c.present_at(t)
+                    && c.decided_at.is_none_or(|d| t.is_some_and(|t| d >= t))
+                    && holds_against(frozen, c).is_none()
+            }),
+            |c| c.order(),
+        )
+        .map(|c| (c.order(), c.decided_at == t, c.voided_at));
         for &i in group {
             let c = &mut candidates[i];
             if c.decided_at != t || matches!(c.outcome, Outcome::Cancelled) {
                 continue;
             }
-            // The sale that keeps this line from the slot, if any: the frozen
-            // claim, unless its void arrived first; else the contest's winner.
-            let taken_by = held_by
-                .or(freed
-                    .filter(|&(_, voided)| c.received_at < voided)
-                    .map(|(sale, _)| sale))
-                .or(winner
-                    .filter(|(order, ..)| *order != c.order())
-                    .map(|(order, ..)| order.sale_id));
+            // The sale that keeps this line from the slot, if any.
+            let taken_by = holds_against(frozen, c).or(winner
+                .filter(|(order, ..)| *order != c.order())
+                .map(|(order, ..)| order.sale_id));
             c.outcome = match taken_by {
                 Some(claimed_sale) => Outcome::Flagged(Flag::SecondSubsidisedMeal { claimed_sale }),
                 None => Outcome::Claimed,
@@ -895,12 +880,14 @@ mod tests {
             line(5, 2, Slot::Lunch, 2, LineKind::Regular),
             line(6, 2, Slot::Dinner, 9, LineKind::Regular),
             line(7, 3, Slot::Lunch, 9, LineKind::Regular),
+            line(8, 2, Slot::Lunch, 1, LineKind::Regular),
         ];
-        // 4 regular lunches on the 2nd, 2 eligible: the 2 latest go.
-        let over = HashMap::from_iter([((d(2), Slot::Lunch), (4, 2))]);
+        // 5 regular lunches on the 2nd, 3 eligible: the 2 latest go (the
+        // late sale is no regular meal of the day).
+        let over = HashMap::from_iter([((d(2), Slot::Lunch), (5, 3))]);
         assert_eq!(
             latest_beyond(&lines, &over),
-            [false, true, false, false, true, false, false]
+            [false, true, false, false, true, false, false, false]
         );
     }
 
@@ -919,13 +906,16 @@ mod tests {
             policies: &policies,
             closes: &[],
         };
+        let late = |n| line(n, 2, Slot::Lunch, 1, LineKind::LateSale);
         let mut lines = vec![
             line(1, 2, Slot::Lunch, 0, LineKind::Regular),
-            line(2, 2, Slot::Lunch, 1, LineKind::LateSale),
+            late(2),
+            late(3),
         ];
         let mut flagged = vec![];
         flag_beyond_roster(&input, &HashMap::default(), &mut lines, &mut flagged);
-        assert_eq!(lines, vec![line(2, 2, Slot::Lunch, 1, LineKind::LateSale)]);
+        // Late sales are not meals of the day: one meal, none eligible.
+        assert_eq!(lines, vec![late(2), late(3)]);
         let l = line(1, 2, Slot::Lunch, 0, LineKind::Regular);
         assert_eq!(
             flagged,
@@ -949,5 +939,18 @@ mod tests {
             flagged[0].flag.to_string(),
             "1 subsidised meals in this slot and day, but only 0 eligible diners"
         );
+    }
+
+    #[test]
+    fn a_tally_ties_out_only_when_paid_and_subsidy_make_the_standard() {
+        let tally = |standard, paid, subsidy| Tally {
+            meals: 1,
+            standard: Money::from_fen(standard),
+            paid: Money::from_fen(paid),
+            subsidy: Money::from_fen(subsidy),
+        };
+        assert!(tally(1200, 600, 600).ties_out());
+        assert!(!tally(1200, 600, 500).ties_out());
+        assert!(!tally(1200, 600, 700).ties_out());
     }
 }

@@ -352,6 +352,101 @@ mod tests {
     }
 
     #[test]
+    fn several_left_over_fen_go_one_each_to_the_largest_remainders() {
+        // 1.01 in three equal shares: 33.67 fen each, 99 by the floor, two
+        // fen left over: one to each of the first two shares.
+        let thirds = [Decimal::ONE, Decimal::ONE, Decimal::ONE];
+        assert_eq!(
+            Money::from_fen(101).split(&thirds),
+            vec![
+                Money::from_fen(34),
+                Money::from_fen(34),
+                Money::from_fen(33)
+            ]
+        );
+        // 0.11 in shares 0.15, 0.15, 0.7: 1.65, 1.65 and 7.7 fen; two fen
+        // left: to the largest remainder (0.7), then the earlier 0.65.
+        let shares = [Decimal::new(15, 2), Decimal::new(15, 2), Decimal::new(7, 1)];
+        assert_eq!(
+            Money::from_fen(11).split(&shares),
+            vec![Money::from_fen(2), Money::from_fen(1), Money::from_fen(8)]
+        );
+        // The largest remainder wins, wherever it is: 7 fen by 1:2:4 is
+        // exactly 1, 2, 4.
+        let sevenths = [Decimal::ONE, Decimal::TWO, Decimal::from(4)];
+        assert_eq!(
+            Money::from_fen(8).split(&sevenths),
+            vec![Money::from_fen(1), Money::from_fen(2), Money::from_fen(5)]
+        );
+        assert_eq!(
+            Money::from_fen(-101).split(&thirds),
+            vec![
+                Money::from_fen(-34),
+                Money::from_fen(-34),
+                Money::from_fen(-33)
+            ]
+        );
+        assert_eq!(Money::from_fen(5).split(&[]), vec![]);
+        assert_eq!(
+            Money::from_fen(5).split(&[Decimal::ZERO, Decimal::ZERO]),
+            vec![Money::ZERO, Money::ZERO]
+        );
+    }
+
+    #[test]
+    fn the_largest_remainder_wins_even_on_the_smallest_share() {
+        // 0.10 by 19:81 is 1.9 and 8.1 fen: the left-over fen goes to the
+        // first (remainder 0.9), not to the larger share.
+        let shares = [Decimal::from(19), Decimal::from(81)];
+        assert_eq!(
+            Money::from_fen(10).split(&shares),
+            vec![Money::from_fen(2), Money::from_fen(8)]
+        );
+        let shares = [Decimal::from(81), Decimal::from(19)];
+        assert_eq!(
+            Money::from_fen(10).split(&shares),
+            vec![Money::from_fen(8), Money::from_fen(2)]
+        );
+        // 0.05 by 35:14:1 is 3.5, 1.4 and 0.1 fen: the fen goes to 3.5.
+        let shares = [Decimal::from(35), Decimal::from(14), Decimal::ONE];
+        assert_eq!(
+            Money::from_fen(5).split(&shares),
+            vec![Money::from_fen(4), Money::from_fen(1), Money::ZERO]
+        );
+    }
+
+    #[test]
+    fn shows_itself_as_a_decimal_and_in_debug() {
+        assert_eq!(Money::from_fen(1250).to_decimal(), Decimal::new(1250, 2));
+        assert_eq!(format!("{:?}", Money::from_fen(-5)), "Money(-0.05)");
+        assert_eq!(Money::ZERO.to_string(), "0.00");
+        assert_eq!(Money::from_fen(-1).to_string(), "-0.01");
+        assert_eq!(format!("{:>7}", Money::from_fen(350)), "   3.50");
+        assert_eq!(Money::default(), Money::ZERO);
+        assert!(Money::from_fen(-1).is_negative());
+        assert!(!Money::ZERO.is_negative());
+        assert_eq!(
+            Money::from_decimal(Decimal::new(1, 2)),
+            Ok(Money::from_fen(1))
+        );
+        assert_eq!(
+            Money::from_decimal(Decimal::new(1, 3)),
+            Err(MoneyError::FractionOfFen("0.001".into()))
+        );
+    }
+
+    #[test]
+    fn parses_through_from_str_and_serde() {
+        assert_eq!("12.50".parse::<Money>(), Ok(Money::from_fen(1250)));
+        assert_eq!(
+            "12.".parse::<Money>(),
+            Err(MoneyError::NotANumber("12.".into()))
+        );
+        let m: Money = serde_json::from_str("\"0.07\"").unwrap();
+        assert_eq!(m.fen(), 7);
+    }
+
+    #[test]
     fn split_adds_up_to_the_whole() {
         let shares = [Decimal::new(5, 1), Decimal::new(3, 1), Decimal::new(2, 1)];
         assert_eq!(

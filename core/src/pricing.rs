@@ -508,6 +508,87 @@ mod tests {
     }
 
     #[test]
+    fn every_reason_reads_in_chinese_and_english() {
+        let cases = [
+            (
+                PriceReason::WalkIn,
+                "非登记人员：标准价",
+                "walk-in: standard price",
+                false,
+            ),
+            (
+                PriceReason::Bracket {
+                    bracket: "70-79".into(),
+                    age: 75,
+                },
+                "75岁，70-79岁档",
+                "age 75, bracket 70-79",
+                true,
+            ),
+            (
+                PriceReason::Category {
+                    category: CategoryCode("tekun".into()),
+                    name: "特困".into(),
+                },
+                "特困人员",
+                "category 特困",
+                true,
+            ),
+            (
+                PriceReason::AlreadySubsidised,
+                "本餐次今日已享受补贴：标准价",
+                "already had a subsidised meal in this slot today: standard price",
+                false,
+            ),
+            (
+                PriceReason::UnderAge { age: Some(64) },
+                "64岁，未到补贴年龄：标准价",
+                "age 64, below the lowest bracket: standard price",
+                false,
+            ),
+            (
+                PriceReason::UnderAge { age: None },
+                "名册无出生日期：标准价",
+                "no birth date on the roster: standard price",
+                false,
+            ),
+            (
+                PriceReason::Inactive,
+                "名册状态为停用：标准价",
+                "inactive on the roster: standard price",
+                false,
+            ),
+            (
+                PriceReason::NotYetRegistered {
+                    active_from: d(2026, 3, 10),
+                },
+                "2026-03-10起才登记入册：标准价",
+                "registered on the roster only from 2026-03-10: standard price",
+                false,
+            ),
+        ];
+        for (reason, zh, en, subsidised) in cases {
+            assert_eq!(reason.text_zh(), zh);
+            assert_eq!(reason.to_string(), en);
+            assert_eq!(reason.is_subsidised(), subsidised, "{en}");
+        }
+    }
+
+    #[test]
+    fn a_diner_with_no_birth_date_and_no_category_pays_standard() {
+        let mut unknown = diner(d(1930, 1, 1));
+        unknown.birth_date = None;
+        check(
+            &unknown,
+            d(2026, 3, 1),
+            Slot::Lunch,
+            false,
+            1200,
+            "no birth date on the roster: standard price",
+        );
+    }
+
+    #[test]
     fn the_lowest_price_wins() {
         let mut d1 = diner(d(1955, 1, 1)); // 71: bracket lunch 6.00
         d1.categories.push(CategoryGrant {
@@ -534,6 +615,38 @@ mod tests {
             false,
             100,
             "category 特困",
+        );
+    }
+
+    #[test]
+    fn a_bracket_wins_a_tie_with_a_category() {
+        // 90+ and 特困 both pay 0.00 for breakfast: the bracket is named.
+        let mut elder = diner(d(1930, 1, 1));
+        elder.categories.push(CategoryGrant {
+            category: CategoryCode("tekun".into()),
+            from: d(2026, 1, 1),
+            until: None,
+        });
+        check(
+            &elder,
+            d(2026, 3, 1),
+            Slot::Breakfast,
+            false,
+            0,
+            "age 96, bracket 90+",
+        );
+        let q = quote(
+            &book(),
+            SiteId(1),
+            Customer::Diner(&elder),
+            d(2026, 3, 1),
+            Slot::Breakfast,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (q.bracket.as_deref(), q.category.as_ref()),
+            (Some("90+"), None)
         );
     }
 

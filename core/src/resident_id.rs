@@ -354,6 +354,25 @@ mod tests {
     }
 
     #[test]
+    fn a_birth_date_of_today_is_not_in_the_future() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let born_today = valid("11010520261128002");
+        assert_eq!(
+            ResidentId::parse_as_of(&born_today, today).map(|id| id.birth_date()),
+            Ok(today)
+        );
+    }
+
+    #[test]
+    fn serde_carries_the_whole_number_and_checks_it() {
+        let id = ResidentId::parse("11010519491231002X").unwrap();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"11010519491231002X\"");
+        assert_eq!(serde_json::from_str::<ResidentId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<ResidentId>("\"110105194912310021\"").is_err());
+    }
+
+    #[test]
     fn never_prints_the_whole_number() {
         let id = ResidentId::parse("11010519491231002X").unwrap();
         assert_eq!(id.masked(), "110105**********2X");

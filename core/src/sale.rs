@@ -17,7 +17,7 @@ use crate::text::{ControlCharacter, control_character};
 /// `"extra"` and the fields below.
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SaleLine {
     /// A meal for a diner on the roster, as priced by the terminal.
     DinerMeal {
@@ -73,7 +73,7 @@ impl SaleLine {
 /// `{"method": "qr", "reference": "..."}`.
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Payment {
     /// Cash handed over, and the change given back.
     Cash {
@@ -94,6 +94,7 @@ pub enum Payment {
 /// [`Void`], never edited.
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Sale {
     /// Id made on the terminal (UUID).
     pub id: SaleId,
@@ -386,6 +387,7 @@ pub struct Received<T> {
 /// Reverses one sale. A new record: the sale itself is never changed.
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Void {
     /// Id made on the terminal (UUID).
     pub id: VoidId,

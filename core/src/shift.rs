@@ -591,6 +591,20 @@ mod tests {
         assert_eq!(names, [bracket("65-69"), bracket("90+"), bracket("长寿")]);
     }
 
+    #[test]
+    fn the_comparison_operators_follow_the_same_order() {
+        let dibao = SubsidyBasis::Category(CategoryCode("dibao".into()));
+        assert!(bracket("65-69") < bracket("90+"));
+        assert!(bracket("长寿") > bracket("100+"));
+        assert!(bracket("长寿") < dibao);
+        assert!(dibao < SubsidyBasis::Other);
+        assert_eq!(
+            bracket("90+").partial_cmp(&bracket("70-79")),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(dibao.partial_cmp(&dibao.clone()), Some(Ordering::Equal));
+    }
+
     fn minute(m: u32) -> chrono::DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, 6, m, 0).unwrap()
     }

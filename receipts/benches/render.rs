@@ -37,6 +37,17 @@ fn rendering(c: &mut Criterion) {
         }
         Err(e) => eprintln!("bitmap benchmarks skipped: {e}"),
     }
+    let mut loading = c.benchmark_group("fonts");
+    loading.sample_size(10);
+    loading.bench_function("load the main font", |b| {
+        b.iter(|| BitmapRenderer::load(&FontSpec::default()))
+    });
+    let fallbacks = FontSpec::installed_fallbacks();
+    eprintln!("installed fallbacks: {fallbacks:?}");
+    loading.bench_function("load the main font and the installed fallbacks", |b| {
+        b.iter(BitmapRenderer::load_default)
+    });
+    loading.finish();
 }
 
 criterion_group!(benches, rendering);

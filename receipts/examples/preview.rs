@@ -19,12 +19,12 @@ use uuid::Uuid;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| ".".into()));
-    let font = match std::env::var_os("RECEIPTS_FONT") {
-        Some(path) => FontSpec::new(path),
-        None => FontSpec::default(),
-    };
     let started = std::time::Instant::now();
-    let renderer = BitmapRenderer::load(&font)?;
+    // The default font and whichever fallback fonts are installed.
+    let renderer = match std::env::var_os("RECEIPTS_FONT") {
+        Some(path) => BitmapRenderer::load(&FontSpec::new(path))?,
+        None => BitmapRenderer::load_default()?,
+    };
     let loaded = started.elapsed();
 
     let wang = Diner {

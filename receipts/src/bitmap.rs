@@ -23,6 +23,18 @@ pub const DEFAULT_FONT_PATH: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.
 /// Latin and full-width Chinese, which fits the column grid exactly.
 pub const DEFAULT_FONT_INDEX: u32 = 1;
 
+/// Fonts tried, in this order, for a character the main font lacks, when
+/// they are installed (see [`BitmapRenderer::load_default`]): Noto Sans CJK
+/// SC (`fonts-noto-cjk`), HanaMin A and B (`fonts-hanazono`, which has the
+/// rare ideographs of CJK Extensions A and B, such as 𠈌) and DejaVu Sans
+/// (`fonts-dejavu-core`, Latin letters such as ǹ and ḿ).
+pub const DEFAULT_FALLBACKS: [(&str, u32); 4] = [
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf", 0),
+    ("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf", 0),
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 0),
+];
+
 /// Dots per column, on both paper widths (384 / 32 = 576 / 48 = 12).
 const CELL: u32 = 12;
 /// Height of a normal text line in dots: a 24-dot glyph and 6 dots of space.
@@ -60,6 +72,18 @@ impl FontSpec {
             path: path.into(),
             index: 0,
         }
+    }
+
+    /// The [`DEFAULT_FALLBACKS`] that are installed on this machine.
+    pub fn installed_fallbacks() -> Vec<FontSpec> {
+        DEFAULT_FALLBACKS
+            .iter()
+            .filter(|(path, _)| Path::new(path).is_file())
+            .map(|&(path, index)| FontSpec {
+                path: PathBuf::from(path),
+                index,
+            })
+            .collect()
     }
 }
 
@@ -148,13 +172,47 @@ impl Raster {
 #[derive(Debug)]
 struct GlyphDots(Vec<(i16, i16)>);
 
-/// Draws layouts with one loaded font. Load it once and keep it: loading
-/// a CJK font takes milliseconds, drawing a receipt far less. Glyphs are
-/// cached, so it is cheap to share (`Send + Sync`).
-pub struct BitmapRenderer {
+/// A loaded font face and its scale.
+struct Face {
     font: FontVec,
-    /// Pixels a font unit at a 24-dot em.
+    /// The `PxScale` that makes its em square 24 dots.
     em_scale: f32,
+}
+
+impl Face {
+    fn load(spec: &FontSpec) -> Result<Face, ReceiptError> {
+        let data = std::fs::read(&spec.path).map_err(|source| ReceiptError::FontFile {
+            path: spec.path.clone(),
+            source,
+        })?;
+        Face::from_bytes(data, spec.index, &spec.path)
+    }
+
+    fn from_bytes(data: Vec<u8>, index: u32, path: &Path) -> Result<Face, ReceiptError> {
+        let font =
+            FontVec::try_from_vec_and_index(data, index).map_err(|_| ReceiptError::BadFont {
+                path: path.to_path_buf(),
+                index,
+            })?;
+        let units = font.units_per_em().unwrap_or(1000.0);
+        // ab_glyph scales so that ascent − descent spans the PxScale; we
+        // want the em square to span 24 dots.
+        let em_scale = 24.0 * font.height_unscaled() / units;
+        Ok(Face { font, em_scale })
+    }
+
+    fn has(&self, c: char) -> bool {
+        self.font.glyph_id(c) != GlyphId(0)
+    }
+}
+
+/// Draws layouts with a loaded font, and fallback fonts for characters it
+/// lacks. Load it once and keep it: loading a CJK font takes milliseconds,
+/// drawing a receipt far less. Glyphs are cached, so it is cheap to share
+/// (`Send + Sync`).
+pub struct BitmapRenderer {
+    /// The main font first, then the fallbacks in the order given.
+    faces: Vec<Face>,
     /// Baseline below the top of a normal line, in dots.
     baseline: f32,
     cache: Mutex<HashMap<(char, bool), Arc<GlyphDots>>>,
@@ -163,20 +221,35 @@ pub struct BitmapRenderer {
 impl std::fmt::Debug for BitmapRenderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BitmapRenderer")
-            .field("em_scale", &self.em_scale)
+            .field("faces", &self.faces.len())
             .field("baseline", &self.baseline)
             .finish_non_exhaustive()
     }
 }
 
 impl BitmapRenderer {
-    /// Loads the font described by `spec`.
+    /// Loads the font described by `spec`, with no fallbacks.
     pub fn load(spec: &FontSpec) -> Result<BitmapRenderer, ReceiptError> {
-        let data = std::fs::read(&spec.path).map_err(|source| ReceiptError::FontFile {
-            path: spec.path.clone(),
-            source,
-        })?;
-        BitmapRenderer::from_bytes(data, spec.index, &spec.path)
+        BitmapRenderer::with_faces(Face::load(spec)?, Vec::new())
+    }
+
+    /// Loads the main font `spec` and the `fallbacks`, tried in order for
+    /// a character the main font lacks. Every file must be there.
+    pub fn load_with_fallbacks(
+        spec: &FontSpec,
+        fallbacks: &[FontSpec],
+    ) -> Result<BitmapRenderer, ReceiptError> {
+        let faces = fallbacks
+            .iter()
+            .map(Face::load)
+            .collect::<Result<Vec<_>, _>>()?;
+        BitmapRenderer::with_faces(Face::load(spec)?, faces)
+    }
+
+    /// The default font (WenQuanYi Micro Hei Mono) with the
+    /// [`DEFAULT_FALLBACKS`] that are installed.
+    pub fn load_default() -> Result<BitmapRenderer, ReceiptError> {
+        BitmapRenderer::load_with_fallbacks(&FontSpec::default(), &FontSpec::installed_fallbacks())
     }
 
     /// Loads a font from its bytes; `path` only names it in errors.
@@ -185,22 +258,17 @@ impl BitmapRenderer {
         index: u32,
         path: &Path,
     ) -> Result<BitmapRenderer, ReceiptError> {
-        let font =
-            FontVec::try_from_vec_and_index(data, index).map_err(|_| ReceiptError::BadFont {
-                path: path.to_path_buf(),
-                index,
-            })?;
+        BitmapRenderer::with_faces(Face::from_bytes(data, index, path)?, Vec::new())
+    }
+
+    fn with_faces(main: Face, fallbacks: Vec<Face>) -> Result<BitmapRenderer, ReceiptError> {
         for probe in ['食', '堂', '￥'] {
-            if font.glyph_id(probe) == GlyphId(0) {
+            if !main.has(probe) {
                 return Err(ReceiptError::MissingGlyph(probe));
             }
         }
-        let units = font.units_per_em().unwrap_or(1000.0);
-        // ab_glyph scales so that ascent − descent spans the PxScale; we
-        // want the em square to span 24 dots.
-        let em_scale = 24.0 * font.height_unscaled() / units;
         // Centre a full ideograph vertically in the 30-dot line.
-        let scaled = font.as_scaled(PxScale::from(em_scale));
+        let scaled = main.font.as_scaled(PxScale::from(main.em_scale));
         let probe = scaled.scaled_glyph('国');
         let baseline = match scaled.outline_glyph(probe) {
             Some(g) => {
@@ -209,12 +277,19 @@ impl BitmapRenderer {
             }
             None => scaled.ascent() + (LINE as f32 - scaled.height()) / 2.0,
         };
+        let mut faces = vec![main];
+        faces.extend(fallbacks);
         Ok(BitmapRenderer {
-            font,
-            em_scale,
+            faces,
             baseline: baseline.round(),
             cache: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// True when the main font or a fallback has a glyph for `c`; other
+    /// characters print as an empty box.
+    pub fn covers(&self, c: char) -> bool {
+        self.faces.iter().any(|f| f.has(c))
     }
 
     /// Draws the layout at the paper's dot width.
@@ -324,23 +399,24 @@ impl BitmapRenderer {
         let factor = if double { 2.0 } else { 1.0 };
         let cell_w = (char_columns(c) as u32 * CELL) as f32 * factor;
         let cell_h = LINE as f32 * factor;
-        let mut scale = PxScale::from(self.em_scale * factor);
-        let id = self.font.glyph_id(c);
-        if id == GlyphId(0) {
-            // No glyph: print an empty box rather than nothing.
+        let Some(face) = self.faces.iter().find(|f| f.has(c)) else {
+            // No font has it: print an empty box rather than nothing.
             return tofu(cell_w, cell_h);
-        }
-        let advance = self.font.as_scaled(scale).h_advance(id);
+        };
+        let font = &face.font;
+        let mut scale = PxScale::from(face.em_scale * factor);
+        let id = font.glyph_id(c);
+        let advance = font.as_scaled(scale).h_advance(id);
         let fit = (cell_w - factor).max(1.0);
         if advance > fit {
             // A proportional font's wide Latin letter: squeeze it into its cell.
             scale.x *= fit / advance;
         }
-        let advance = self.font.as_scaled(scale).h_advance(id);
+        let advance = font.as_scaled(scale).h_advance(id);
         let origin = point(((cell_w - advance) / 2.0).max(0.0), self.baseline * factor);
         let glyph = id.with_scale_and_position(scale, origin);
         let mut dots = Vec::new();
-        if let Some(outline) = self.font.outline_glyph(glyph) {
+        if let Some(outline) = font.outline_glyph(glyph) {
             let b = outline.px_bounds();
             outline.draw(|x, y, coverage| {
                 if coverage >= THRESHOLD {

@@ -8,7 +8,9 @@ use std::time::Duration;
 ///
 /// Printer errors ([`ReceiptError::is_printer_problem`]) leave the sale
 /// untouched: it is already recorded, so the caller shows the message and
-/// offers to print again.
+/// offers to print again. The `Display` text is English; the cashier's
+/// screen shows [`ReceiptError::message_zh`], and [`ReceiptError::code`] is
+/// a stable name for logs and translations.
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiptError {
     /// The sale's amounts overflow (no real sale does this).
@@ -75,6 +77,23 @@ pub enum ReceiptError {
         /// The printer.
         printer: String,
     },
+    /// The printer closed or reset the connection before it had taken the
+    /// whole receipt: what printed may be cut short.
+    #[error(
+        "printer {printer} closed the connection before taking the whole receipt: check the paper, then print again"
+    )]
+    Incomplete {
+        /// The printer.
+        printer: String,
+    },
+    /// The printer reports an error such as a cutter jam or overheating.
+    #[error(
+        "printer {printer} reports an error (cutter jam or overheating): switch it off and on, then print again"
+    )]
+    Fault {
+        /// The printer.
+        printer: String,
+    },
     /// The printer reports that its cover is open.
     #[error("printer {printer} has its cover open: close it, then print again")]
     CoverOpen {
@@ -111,9 +130,86 @@ impl ReceiptError {
                 | ReceiptError::Timeout { .. }
                 | ReceiptError::OutOfPaper { .. }
                 | ReceiptError::CoverOpen { .. }
+                | ReceiptError::Incomplete { .. }
+                | ReceiptError::Fault { .. }
                 | ReceiptError::PermissionDenied { .. }
                 | ReceiptError::Io { .. }
         )
+    }
+
+    /// A stable code for the error, for logs and for a terminal that shows
+    /// its own translation: `printer_timeout`, `printer_out_of_paper`…
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReceiptError::Overflow => "amount_overflow",
+            ReceiptError::Encode(_) => "encode_failed",
+            ReceiptError::FontFile { .. } => "font_file_unreadable",
+            ReceiptError::BadFont { .. } => "font_unusable",
+            ReceiptError::MissingGlyph(_) => "font_lacks_chinese",
+            ReceiptError::Qr(_) => "qr_code_failed",
+            ReceiptError::Png(_) => "png_preview_failed",
+            ReceiptError::BadAddress(_) => "printer_bad_address",
+            ReceiptError::Unreachable { .. } => "printer_unreachable",
+            ReceiptError::Timeout { .. } => "printer_timeout",
+            ReceiptError::OutOfPaper { .. } => "printer_out_of_paper",
+            ReceiptError::Incomplete { .. } => "printer_incomplete",
+            ReceiptError::Fault { .. } => "printer_fault",
+            ReceiptError::CoverOpen { .. } => "printer_cover_open",
+            ReceiptError::PermissionDenied { .. } => "printer_permission_denied",
+            ReceiptError::Io { .. } => "printer_io",
+        }
+    }
+
+    /// The message in Chinese, for the cashier: what happened and what to
+    /// do. The English one is the `Display` text.
+    pub fn message_zh(&self) -> String {
+        match self {
+            ReceiptError::Overflow => "金额过大，无法打印小票".to_string(),
+            ReceiptError::Encode(why) => format!("无法为打印机生成小票数据：{why}"),
+            ReceiptError::FontFile { path, source } => format!(
+                "无法读取小票字体 {}（{source}）：请用 apt-get install fonts-wqy-microhei 安装，或设置其他字体路径",
+                path.display()
+            ),
+            ReceiptError::BadFont { path, index } => {
+                format!(
+                    "{} 的第 {index} 个字体不是可用的 TrueType/OpenType 字体",
+                    path.display()
+                )
+            }
+            ReceiptError::MissingGlyph(c) => {
+                format!("小票字体没有“{c}”字：请选择含中文的字体")
+            }
+            ReceiptError::Qr(why) => format!("无法生成二维码：{why}"),
+            ReceiptError::Png(why) => format!("无法生成 PNG 预览：{why}"),
+            ReceiptError::BadAddress(text) => format!(
+                "“{text}”不是打印机地址：请填写 IP 地址，例如 192.168.1.50 或 192.168.1.50:9100"
+            ),
+            ReceiptError::Unreachable { printer, .. } => {
+                format!("无法连接打印机 {printer}：请检查打印机是否开机，网线或 USB 线是否接好")
+            }
+            ReceiptError::Timeout { printer, timeout } => format!(
+                "打印机 {printer} 在 {} 毫秒内没有响应：请检查打印机是否开机、有纸、纸仓盖已合上，然后重新打印",
+                timeout.as_millis()
+            ),
+            ReceiptError::OutOfPaper { printer } => {
+                format!("打印机 {printer} 缺纸：请装上新纸卷，然后重新打印")
+            }
+            ReceiptError::Incomplete { printer } => format!(
+                "打印机 {printer} 没有收完小票就断开了连接，小票可能不完整：请检查纸张，然后重新打印"
+            ),
+            ReceiptError::Fault { printer } => {
+                format!("打印机 {printer} 报告故障（切刀卡纸或过热）：请关机再开机，然后重新打印")
+            }
+            ReceiptError::CoverOpen { printer } => {
+                format!("打印机 {printer} 的纸仓盖没有合上：请合上后重新打印")
+            }
+            ReceiptError::PermissionDenied { printer, .. } => {
+                format!("没有使用打印机 {printer} 的权限：请把收银终端的用户加入 lp 组")
+            }
+            ReceiptError::Io { printer, source } => {
+                format!("打印机 {printer} 出错（{source}）：请检查打印机，然后重新打印")
+            }
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! double-size commands, the bitmap renderer draws them cell by cell.
 
 use canteen_core::{Money, Payment};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use unicode_width::UnicodeWidthChar;
 
 use crate::model::{MealLine, PriceBasis, Receipt, Refund, ShiftReport, VoidSlip};
@@ -116,16 +117,33 @@ pub struct Layout {
     pub open_drawer: bool,
 }
 
-/// Columns a character takes on the printer: one for ASCII, two for
-/// Chinese and other wide or East Asian ambiguous characters (the printer's
-/// GB18030 font prints every double-byte character at full width), none for
-/// control and zero-width characters.
+/// Columns a character takes on the printer: one for ASCII, none for
+/// control and zero-width characters, two for Chinese and for every other
+/// character GB18030 encodes in two bytes (the printer's Chinese font
+/// prints each of them full width, Latin letters such as ǹ, ḿ, é and ü
+/// included), otherwise its Unicode East Asian width (ambiguous as wide).
 pub fn char_columns(c: char) -> usize {
     if c.is_ascii() {
-        usize::from(!c.is_ascii_control())
-    } else {
-        c.width_cjk().unwrap_or(0)
+        return usize::from(!c.is_ascii_control());
     }
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        return 2;
+    }
+    match c.width_cjk() {
+        Some(1) if gb18030_double_byte(c) => 2,
+        Some(w) => w,
+        None => 0,
+    }
+}
+
+/// True when GB18030 encodes `c` in two bytes.
+fn gb18030_double_byte(c: char) -> bool {
+    let mut utf8 = [0u8; 4];
+    let mut gb = [0u8; 8];
+    let (_, _, written) = encoding_rs::GB18030
+        .new_encoder()
+        .encode_from_utf8_without_replacement(c.encode_utf8(&mut utf8), &mut gb, false);
+    written == 2
 }
 
 /// Columns a text takes on the printer; see [`char_columns`].
@@ -133,58 +151,277 @@ pub fn text_columns(text: &str) -> usize {
     text.chars().map(char_columns).sum()
 }
 
-/// Makes text from outside (names, footers) printable: line breaks and
-/// tabs become spaces, control and zero-width characters are dropped (an
-/// ESC inside a name must not reach the printer as a command), and the
-/// half-width ¥, which GBK lacks, becomes the full-width ￥.
+/// Where the caller allows a line break in a name, e.g.
+/// `"西双版纳州勐海县\u{200B}勐遮镇\u{200B}幸福食堂"`. Such a mark is
+/// preferred to any other break and never printed.
+pub const BREAK_HINT: char = '\u{200B}';
+
+/// Makes text from outside (names, footers) printable: letters with
+/// combining accents are composed (n + ◌̀ is ǹ, printed as one character),
+/// line breaks and tabs become spaces, control and zero-width characters
+/// are dropped (an ESC inside a name must not reach the printer as a
+/// command), and the half-width ¥, which GBK lacks, becomes the full-width ￥.
 pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .filter_map(|c| match c {
-            '\t' | '\n' | '\r' => Some(' '),
-            '¥' => Some('￥'),
-            c if char_columns(c) == 0 => None,
-            c => Some(c),
-        })
-        .collect()
+    let clean = |c: char| match c {
+        '\t' | '\n' | '\r' => Some(' '),
+        '¥' => Some('￥'),
+        c if char_columns(c) == 0 => None,
+        c => Some(c),
+    };
+    // Most text is already composed: skip the composing pass for it.
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        text.chars().filter_map(clean).collect()
+    } else {
+        text.nfc().filter_map(clean).collect()
+    }
 }
 
-/// Splits text into lines of at most `width` columns, between characters,
-/// never inside one. ASCII words are kept whole when a space allows it.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    let mut cur_w = 0;
-    for c in sanitize(text).chars() {
-        let w = char_columns(c);
-        if cur_w + w > width && !cur.is_empty() {
-            let word_start = cur.rfind(' ').map(|i| i + 1);
-            let breaks_word = c.is_ascii_alphanumeric()
-                && word_start.is_some_and(|i| {
-                    i < cur.len()
-                        && cur[i..].chars().all(|c| c.is_ascii_graphic())
-                        && !cur[..i].trim().is_empty()
-                });
-            match word_start {
-                Some(i) if breaks_word => {
-                    let tail = cur.split_off(i);
-                    lines.push(cur.trim_end().to_string());
-                    cur_w = text_columns(&tail);
-                    cur = tail;
-                }
-                _ => {
-                    lines.push(cur.trim_end().to_string());
-                    cur.clear();
-                    cur_w = 0;
+/// How much a break between two pieces of text is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Break {
+    /// Never: inside a number, an amount, an ID, a word.
+    Never,
+    /// Between two Chinese characters, or a last resort inside a word
+    /// longer than the line.
+    Char,
+    /// After the middle dot of a name (娜仁·其其格) or an administrative
+    /// unit in a place name (…勐遮镇 / 幸福食堂).
+    Unit,
+    /// At a space or a [`BREAK_HINT`].
+    Word,
+}
+
+/// Words kept whole in canteen and place names.
+const WHOLE_WORDS: [&str; 8] = [
+    "幸福", "食堂", "公社", "社区", "老年", "助餐", "餐厅", "中心",
+];
+
+/// Administrative units after which a place name breaks best.
+const PLACE_UNITS: [char; 10] = ['省', '市', '州', '盟', '县', '旗', '区', '镇', '乡', '村'];
+
+/// Punctuation that must not begin a line.
+fn closes(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '！'
+            | '？'
+            | '）'
+            | '」'
+            | '』'
+            | '】'
+            | '》'
+            | '·'
+            | ','
+            | '.'
+            | ';'
+            | ':'
+            | '!'
+            | '?'
+            | ')'
+            | '%'
+    )
+}
+
+/// Punctuation that must not end a line.
+fn opens(c: char) -> bool {
+    matches!(c, '（' | '「' | '『' | '【' | '《' | '(')
+}
+
+/// A piece of text that is never broken, and how much a break before it
+/// is wanted.
+#[derive(Debug)]
+struct Piece {
+    text: String,
+    columns: usize,
+    before: Break,
+    space: bool,
+}
+
+/// Characters of numbers, amounts, IDs and words: kept together.
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_graphic()
+        || matches!(c, '￥' | '×' | '％')
+        || (c.is_alphanumeric() && !is_han(c) && c.len_utf8() < 3)
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3FFFF}')
+}
+
+/// Cuts sanitized text into pieces that are never broken.
+fn pieces(text: &str, place: bool) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
+    let mut hint = false;
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == BREAK_HINT {
+            hint = true;
+            i += 1;
+            continue;
+        }
+        if c == ' ' {
+            out.push(Piece {
+                text: " ".into(),
+                columns: 1,
+                before: Break::Word,
+                space: true,
+            });
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if is_word_char(c) && !closes(c) {
+            while i < chars.len() && is_word_char(chars[i]) {
+                i += 1;
+            }
+        } else if let Some(w) = WHOLE_WORDS.iter().find(|w| {
+            w.chars().zip(&chars[i..]).filter(|(a, b)| a == *b).count() == w.chars().count()
+        }) {
+            i += w.chars().count();
+        } else {
+            i += 1;
+        }
+        let piece: String = chars[start..i].iter().collect();
+        let prev = out.last();
+        let mut before = match prev {
+            None => Break::Never,
+            Some(p) if p.space => Break::Word,
+            Some(p) => {
+                let last = p.text.chars().last().unwrap_or(' ');
+                if last == '·' || (place && PLACE_UNITS.contains(&last)) {
+                    Break::Unit
+                } else {
+                    Break::Char
                 }
             }
-            if c == ' ' {
-                continue;
+        };
+        if closes(c) || prev.is_some_and(|p| p.text.chars().last().is_some_and(opens)) {
+            before = Break::Never;
+        }
+        if hint && !out.is_empty() {
+            before = Break::Word;
+        }
+        hint = false;
+        out.push(Piece {
+            columns: text_columns(&piece),
+            text: piece,
+            before,
+            space: false,
+        });
+    }
+    out
+}
+
+/// Splits text into lines of at most `width` columns. It breaks at a
+/// [`BREAK_HINT`] or a space first, then after a name's middle dot, then
+/// between Chinese characters; never inside a number, an amount, an ID or
+/// a word, unless the word alone is longer than the line.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    wrap_pieces(pieces(&sanitize_keeping_hints(text), false), width)
+}
+
+/// [`wrap`] for the name of a place: it also breaks well after an
+/// administrative unit (省 市 州 县 区 镇 乡 村…), so
+/// 西双版纳州勐海县勐遮镇幸福食堂 becomes 西双版纳州勐海县勐遮镇 / 幸福食堂.
+pub fn wrap_place(text: &str, width: usize) -> Vec<String> {
+    wrap_pieces(pieces(&sanitize_keeping_hints(text), true), width)
+}
+
+fn sanitize_keeping_hints(text: &str) -> String {
+    text.split(BREAK_HINT)
+        .map(sanitize)
+        .collect::<Vec<_>>()
+        .join(&BREAK_HINT.to_string())
+}
+
+fn wrap_pieces(mut all: Vec<Piece>, width: usize) -> Vec<String> {
+    let width = width.max(2);
+    // A word longer than the line is cut between its characters.
+    let mut split = Vec::with_capacity(all.len());
+    for p in all.drain(..) {
+        if p.columns <= width {
+            split.push(p);
+            continue;
+        }
+        let mut first = Some(p.before);
+        for c in p.text.chars() {
+            split.push(Piece {
+                text: c.to_string(),
+                columns: char_columns(c),
+                before: first.take().unwrap_or(Break::Char),
+                space: false,
+            });
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur: Vec<Piece> = Vec::new();
+    let mut cur_w = 0;
+    let flush = |cur: &mut Vec<Piece>, lines: &mut Vec<String>| {
+        let line: String = cur.drain(..).map(|p| p.text).collect();
+        lines.push(line.trim_end().to_string());
+    };
+    for piece in split {
+        if cur_w + piece.columns <= width {
+            cur_w += piece.columns;
+            cur.push(piece);
+            continue;
+        }
+        if piece.space {
+            flush(&mut cur, &mut lines);
+            cur_w = 0;
+            continue;
+        }
+        // The best break in the line: the most wanted, then the latest.
+        // Never one that leaves only indentation before it.
+        let mut best: Option<(Break, usize)> = None;
+        let mut seen_text = false;
+        for k in 0..=cur.len() {
+            let before = if k == cur.len() {
+                piece.before
+            } else {
+                cur[k].before
+            };
+            if k > 0 && seen_text && before > Break::Never {
+                let after_space = cur[k - 1].space;
+                let kind = if after_space { Break::Word } else { before };
+                if best.is_none_or(|(b, _)| kind >= b) {
+                    best = Some((kind, k));
+                }
+            }
+            if k < cur.len() && !cur[k].space {
+                seen_text = true;
             }
         }
-        cur.push(c);
-        cur_w += w;
+        match best {
+            Some((_, k)) => {
+                let rest: Vec<Piece> = cur.split_off(k);
+                flush(&mut cur, &mut lines);
+                cur = rest.into_iter().skip_while(|p| p.space).collect();
+            }
+            None if !cur.is_empty() => {
+                // Nothing to break at (text glued to punctuation): break here.
+                flush(&mut cur, &mut lines);
+            }
+            None => {}
+        }
+        cur.push(piece);
+        cur_w = cur.iter().map(|p| p.columns).sum();
+        // Still too wide (a glued run): cut it before the new piece.
+        if cur_w > width && cur.len() > 1 {
+            let last = cur.pop();
+            flush(&mut cur, &mut lines);
+            cur.extend(last);
+            cur_w = cur.iter().map(|p| p.columns).sum();
+        }
     }
-    let last = cur.trim_end();
+    let last: String = cur.into_iter().map(|p| p.text).collect();
+    let last = last.trim_end();
     if !last.is_empty() || lines.is_empty() {
         lines.push(last.to_string());
     }
@@ -237,7 +474,18 @@ impl Builder {
 
     fn center(&mut self, text: &str, style: Style) {
         let w = self.cols(style);
-        for piece in wrap(text, w) {
+        self.center_lines(wrap(text, w), style);
+    }
+
+    /// A centred place name: breaks after 镇, 县… rather than inside a word.
+    fn center_place(&mut self, text: &str, style: Style) {
+        let w = self.cols(style);
+        self.center_lines(wrap_place(text, w), style);
+    }
+
+    fn center_lines(&mut self, lines: Vec<String>, style: Style) {
+        let w = self.cols(style);
+        for piece in lines {
             let pad = (w.saturating_sub(text_columns(&piece))) / 2;
             self.push(format!("{}{piece}", spaces(pad)), style);
         }
@@ -287,15 +535,25 @@ impl Builder {
     }
 
     fn header(&mut self, canteen: &str, site: &str) {
-        self.center(canteen, Style::LARGE);
-        if site.trim() != canteen.trim() && !site.trim().is_empty() {
-            self.center(site, Style::NORMAL);
+        self.center_place(canteen, Style::LARGE);
+        if sanitize(site).trim() != sanitize(canteen).trim() && !sanitize(site).trim().is_empty() {
+            self.center_place(site, Style::NORMAL);
         }
     }
 
     fn meal(&mut self, meal: &MealLine) {
+        // The masked ID goes beside the name when both fit on the line, on
+        // a line of its own otherwise: never split.
         match &meal.masked_id {
-            Some(id) => self.left(&format!("{} {id}", meal.diner), Style::BOLD),
+            Some(id) => {
+                let both = format!("{} {}", sanitize(&meal.diner).trim(), sanitize(id).trim());
+                if text_columns(&both) <= self.cols(Style::BOLD) {
+                    self.push(both, Style::BOLD);
+                } else {
+                    self.left(&meal.diner, Style::BOLD);
+                    self.left(id, Style::BOLD);
+                }
+            }
             None => self.left(&meal.diner, Style::BOLD),
         }
         let mut basis = match &meal.basis {

@@ -20,8 +20,12 @@
 //!    [`BitmapRenderer`] (`GS v 0` raster drawn with a CJK font) and
 //!    [`BitmapRenderer::preview_png`].
 //! 4. [`printer`]: [`PrinterOutput`] for a network printer (TCP 9100), a
-//!    device file, a file or memory; each fails within its timeout with a
-//!    [`ReceiptError`] the cashier can act on, and can be sent again.
+//!    device file, a file or memory. `send` returns `Ok` only when the
+//!    printer took the whole receipt (and, when it answers status requests,
+//!    had paper and a closed cover: [`StatusCheck`], on by default); else it
+//!    fails within one deadline with a [`ReceiptError`] the cashier can act
+//!    on ([`ReceiptError::message_zh`], [`ReceiptError::code`]), and the
+//!    same bytes can be sent again.
 //!
 //! ```
 //! use receipts::{Paper, text};
@@ -54,4 +58,6 @@ pub use model::{
     BasisTally, DinerLabel, ExtraLine, MealLine, PriceBasis, Receipt, Refund, SaleContext,
     ShiftClose, ShiftReport, VoidSlip,
 };
-pub use printer::{DevicePrinter, FilePrinter, MemoryPrinter, NetworkPrinter, PrinterOutput};
+pub use printer::{
+    DevicePrinter, FilePrinter, MemoryPrinter, NetworkPrinter, PrinterOutput, StatusCheck,
+};

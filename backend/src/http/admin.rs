@@ -112,6 +112,7 @@ struct NewTownship {
 }
 
 fn clean_name(name: &str, what: &str) -> Result<String, ApiError> {
+    crate::text::check_text(&format!("the {what}'s name"), name).map_err(ApiError::invalid)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::invalid(format!(
@@ -235,7 +236,7 @@ async fn create_site(
     let site = NewSite {
         township_id: req.township_id,
         name: clean_name(&req.name, "site")?,
-        kind: req.kind.as_str().into(),
+        kind: req.kind.into(),
         utc_offset_minutes: offset,
     };
     let s = state
@@ -473,7 +474,10 @@ async fn create_user(
     }
     let (township_id, site_id) = if role.is_site_bound() {
         let site_id = req.site_id.ok_or_else(|| {
-            ApiError::invalid(format!("a {role} belongs to a site: give site_id"))
+            ApiError::invalid(format!(
+                "{} belongs to a site: give site_id",
+                role.with_article()
+            ))
         })?;
         let site = site_in_scope(&state, &person, site_id).await?;
         (Some(site.township_id), Some(site.id))
@@ -484,7 +488,8 @@ async fn create_user(
         (None, None)
     } else {
         return Err(ApiError::invalid(format!(
-            "a {role} belongs to a township: give township_id"
+            "{} belongs to a township: give township_id",
+            role.with_article()
         )));
     };
     let (password, shown) = match req.password {
@@ -495,14 +500,14 @@ async fn create_user(
         }
     };
     super::login::check_new_password(&password)?;
-    let hash = super::login::hash_password(password).await?;
+    let hash = super::login::hash_password(&state, password).await?;
     let user = state
         .store
         .insert_user(
             NewUser {
                 username,
                 display_name: clean_name(&req.display_name, "user")?,
-                role: role.as_str().into(),
+                role,
                 township_id,
                 site_id,
                 password_hash: hash,
@@ -537,7 +542,7 @@ struct UpdateUser {
     request_body = UpdateUser,
     responses(
         (status = 200, description = "The user, with the new password if one was made", body = UserCreated),
-        PersonAuth, BadRequest, JsonBody, NotFound, Always,
+        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
     ),
     security(("bearer" = [])))]
 async fn update_user(
@@ -556,9 +561,23 @@ async fn update_user(
         }
         _ => return Err(ApiError::not_found("user")),
     };
+    // Either would end the caller's own session halfway through its work.
+    if target.id == person.user.id && req.active == Some(false) {
+        return Err(ApiError::invalid(
+            "you cannot deactivate your own account: ask another administrator",
+        ));
+    }
+    if target.id == person.user.id && req.reset_password {
+        return Err(ApiError::invalid(
+            "change your own password with POST /api/me/password",
+        ));
+    }
     let (hash, shown) = if req.reset_password {
         let p = auth::new_password().0;
-        (Some(super::login::hash_password(p.clone()).await?), Some(p))
+        (
+            Some(super::login::hash_password(&state, p.clone()).await?),
+            Some(p),
+        )
     } else {
         (None, None)
     };

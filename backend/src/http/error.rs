@@ -42,6 +42,10 @@ pub enum ApiError {
     /// 429: too many failed logins.
     #[error("too many failed logins: try again in {0} seconds")]
     RateLimited(u64),
+    /// 503: too busy for this now (password hashing is full); retry after
+    /// the given seconds.
+    #[error("the server is busy with other sign-ins: try again in {0} seconds")]
+    Busy(u64),
     /// 500 from storage (detail logged only).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -73,6 +77,7 @@ impl ApiError {
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             ApiError::Store(StoreError::Duplicate(_)) => StatusCode::CONFLICT,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -91,6 +96,7 @@ impl ApiError {
             ApiError::TooLarge => "body_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Busy(_) => "busy",
             ApiError::Store(StoreError::NotFound) => "not_found",
             ApiError::Store(StoreError::Duplicate(_)) => "duplicate",
             ApiError::Store(_) | ApiError::Internal(_) => "internal",
@@ -116,7 +122,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        let message = if status.is_server_error() {
+        let message = if status.is_server_error() && !matches!(self, ApiError::Busy(_)) {
             tracing::error!(error = %self, "request failed");
             "something went wrong on the server; it has been logged".to_string()
         } else {
@@ -130,7 +136,7 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if let ApiError::RateLimited(secs) = self
+        if let ApiError::RateLimited(secs) | ApiError::Busy(secs) = self
             && let Ok(v) = secs.to_string().parse()
         {
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
@@ -146,10 +152,33 @@ impl From<JsonRejection> for ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
                 "send JSON with 'Content-Type: application/json'".into(),
             ),
-            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid("invalid_field", rej.body_text()),
-            _ => ApiError::BadRequest("malformed_json", rej.body_text()),
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid(
+                "invalid_field",
+                format!("a field is wrong: {}", serde_detail(&rej.body_text())),
+            ),
+            _ => ApiError::BadRequest(
+                "malformed_json",
+                format!(
+                    "the body is not valid JSON: {}",
+                    serde_detail(&rej.body_text())
+                ),
+            ),
         }
     }
+}
+
+/// What serde said, without axum's "Failed to deserialize the JSON body
+/// into the target type: " in front: a person needs only the field and why.
+fn serde_detail(text: &str) -> &str {
+    [
+        "Failed to deserialize the JSON body into the target type: ",
+        "Failed to parse the request body as JSON: ",
+        "Failed to deserialize query string: ",
+        "Failed to deserialize path parameters: ",
+    ]
+    .iter()
+    .find_map(|p| text.strip_prefix(p))
+    .unwrap_or(text)
 }
 
 impl From<axum::extract::rejection::BytesRejection> for ApiError {
@@ -164,12 +193,21 @@ impl From<axum::extract::rejection::BytesRejection> for ApiError {
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(rej: axum::extract::rejection::QueryRejection) -> ApiError {
-        ApiError::BadRequest("bad_query", rej.body_text())
+        ApiError::BadRequest(
+            "bad_query",
+            format!(
+                "the query string is wrong: {}",
+                serde_detail(&rej.body_text())
+            ),
+        )
     }
 }
 
 impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(rej: axum::extract::rejection::PathRejection) -> ApiError {
-        ApiError::BadRequest("bad_path", rej.body_text())
+        ApiError::BadRequest(
+            "bad_path",
+            format!("the path is wrong: {}", serde_detail(&rej.body_text())),
+        )
     }
 }

@@ -25,9 +25,72 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(Json(value))
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
+                "send JSON with 'Content-Type: application/json'".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await?;
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(first) => integral_floats(&bytes).map(Json).ok_or(first.into()),
+        }
     }
+}
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .rsplit_once('+')
+            .is_some_and(|(kind, suffix)| kind.starts_with("application/") && suffix == "json")
+}
+
+/// JSON has one kind of number: `666.0` is the integer 666 to a JSON
+/// Schema validator, but not to serde. The body again, with whole floats
+/// as integers, if that makes it readable. Money is never a JSON number,
+/// so nothing is rounded.
+fn integral_floats<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    fn fix(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) else {
+                    return false;
+                };
+                // Exact: |f| < 2^53, and whole.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *value = serde_json::Value::from(whole);
+                true
+            }
+            serde_json::Value::Array(items) => {
+                let mut changed = false;
+                for item in items {
+                    changed |= fix(item);
+                }
+                changed
+            }
+            serde_json::Value::Object(map) => {
+                let mut changed = false;
+                for item in map.values_mut() {
+                    changed |= fix(item);
+                }
+                changed
+            }
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !fix(&mut value) {
+        return None;
+    }
+    T::deserialize(value).ok()
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {
@@ -48,6 +111,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(pairs) =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)?;
+        for (name, value) in &pairs {
+            refuse_control("the query parameter", name, value)?;
+        }
         let axum::extract::Query(v) =
             axum::extract::Query::<T>::from_request_parts(parts, state).await?;
         Ok(Query(v))
@@ -66,22 +134,41 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::BadRequest("bad_path", e.body_text()))?;
+        for (name, value) in &raw {
+            refuse_control("the path parameter", name, value)?;
+        }
         let axum::extract::Path(v) =
             axum::extract::Path::<T>::from_request_parts(parts, state).await?;
         Ok(Path(v))
     }
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
+/// A 400 naming a path or query parameter that holds a control character.
+fn refuse_control(what: &str, name: &str, value: &str) -> Result<(), ApiError> {
+    match crate::text::control_character(&format!("{what} '{name}'"), value) {
+        Some(reason) => Err(ApiError::BadRequest("control_character", reason)),
+        None => Ok(()),
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header: the one parser
+/// for every endpoint. The scheme is case-insensitive (RFC 9110).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
-        .ok()?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    Some(token.trim())
+        .ok()?
+        .trim_start();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    bearer_token(&parts.headers)
 }
 
 impl FromRequestParts<AppState> for Person {
@@ -106,7 +193,7 @@ impl FromRequestParts<AppState> for Person {
             .session_user(&token_hash(token), now)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        Person::new(user).map_err(|e| ApiError::Internal(e.to_string()))
+        Ok(Person::new(user))
     }
 }
 

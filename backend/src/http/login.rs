@@ -67,35 +67,49 @@ async fn login(
     if username.is_empty() || username.len() > 100 || req.password.len() > 1000 {
         return Err(ApiError::BadLogin);
     }
-    state
+    if let Some(reason) = crate::text::control_character("the username", &username) {
+        return Err(ApiError::invalid(reason));
+    }
+    // Counted before the password is checked: attempts sent at once cannot
+    // all be checked before the first failure is recorded.
+    let attempt = state
         .limiter
-        .check(&username, ip, Instant::now())
+        .begin(&username, ip, Instant::now())
         .map_err(ApiError::RateLimited)?;
-    let creds = state.store.credentials(&username).await?;
-    let password = req.password;
-    let (ok, user_id) = {
-        let hash = creds
-            .as_ref()
-            .filter(|c| c.active)
-            .map(|c| c.password_hash.clone());
-        let pw = password.clone();
-        // argon2 takes tens of milliseconds of CPU: keep it off the runtime.
-        let ok = tokio::task::spawn_blocking(move || {
-            let hash = hash.unwrap_or_else(|| auth::dummy_hash().to_string());
-            auth::verify_password(&pw, &hash)
-        })
-        .await
-        .unwrap_or(false);
-        (
-            ok && creds.as_ref().is_some_and(|c| c.active),
-            creds.map(|c| c.id),
-        )
+    let creds = match state.store.credentials(&username).await {
+        Ok(c) => c,
+        Err(e) => {
+            state.limiter.withdraw(attempt);
+            return Err(e.into());
+        }
     };
+    let hash = creds
+        .as_ref()
+        .filter(|c| c.active)
+        .map(|c| c.password_hash.clone());
+    let password = req.password;
+    // An unknown username is checked against a dummy hash: it takes as long.
+    let checked = state
+        .passwords
+        .run(move || {
+            let hash = hash.unwrap_or_else(|| auth::dummy_hash().to_string());
+            auth::verify_password(&password, &hash)
+        })
+        .await;
+    let ok = match checked {
+        Ok(ok) => ok,
+        Err(e) => {
+            state.limiter.withdraw(attempt);
+            return Err(password_work_error(e));
+        }
+    };
+    let user_id = creds.filter(|c| c.active).map(|c| c.id);
     let (true, Some(user_id)) = (ok, user_id) else {
-        state.limiter.fail(&username, ip, Instant::now());
+        // The attempt stays counted as a failure.
+        drop(attempt);
         return Err(ApiError::BadLogin);
     };
-    state.limiter.succeed(&username, ip);
+    state.limiter.succeed(attempt);
     let token = auth::new_token(SESSION_PREFIX);
     let now = chrono::Utc::now();
     let expires_at = now + chrono::Duration::hours(i64::from(state.config.session_hours));
@@ -125,15 +139,8 @@ async fn logout(
     _person: Person,
     headers: HeaderMap,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    if let Some(token) = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        state
-            .store
-            .delete_session(&auth::token_hash(token.trim()))
-            .await?;
+    if let Some(token) = super::extract::bearer_token(&headers) {
+        state.store.delete_session(&auth::token_hash(token)).await?;
     }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -173,10 +180,21 @@ pub fn check_new_password(pw: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub async fn hash_password(pw: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+/// 503 with Retry-After when password work is full; 500 if it failed.
+fn password_work_error(e: auth::PasswordWorkError) -> ApiError {
+    match e {
+        auth::PasswordWorkError::Busy => ApiError::Busy(1),
+        auth::PasswordWorkError::Failed(m) => ApiError::Internal(m),
+    }
+}
+
+/// Hashes a new password within the bound on password work.
+pub async fn hash_password(state: &AppState, pw: String) -> Result<String, ApiError> {
+    state
+        .passwords
+        .run(move || auth::hash_password(&pw))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(password_work_error)?
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -200,14 +218,15 @@ async fn change_password(
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let current = req.current_password;
-    let ok =
-        tokio::task::spawn_blocking(move || auth::verify_password(&current, &creds.password_hash))
-            .await
-            .unwrap_or(false);
+    let ok = state
+        .passwords
+        .run(move || auth::verify_password(&current, &creds.password_hash))
+        .await
+        .map_err(password_work_error)?;
     if !ok {
         return Err(ApiError::invalid("the current password is wrong"));
     }
-    let hash = hash_password(req.new_password).await?;
+    let hash = hash_password(&state, req.new_password).await?;
     state
         .store
         .update_user_login(

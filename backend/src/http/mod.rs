@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::auth::PasswordWork;
 use crate::config::Config;
 use crate::rate_limit::LoginLimiter;
 use crate::store::Db;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Failed-login counter.
     pub limiter: Arc<LoginLimiter>,
+    /// Bound on concurrent password hashing.
+    pub passwords: Arc<PasswordWork>,
 }
 
 /// Every route with its description: the router and the OpenAPI document

@@ -17,9 +17,9 @@ use super::AppState;
 use super::admin::{actor, audit, require, site_in_scope, township_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
-use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
+use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::domain::{DinerInput, DinerView, policy_book};
-use crate::import::{RowError, parse_roster, read_table};
+use crate::import::{Cancel, ImportError, ImportLimits, RowError, parse_roster, read_table};
 use crate::roles::{Person, Role};
 use crate::store::DinerRow;
 
@@ -37,7 +37,7 @@ fn today() -> chrono::NaiveDate {
 
 fn views(rows: &[DinerRow]) -> Result<Vec<DinerView>, ApiError> {
     rows.iter()
-        .map(|r| DinerView::from_row(r).map_err(ApiError::Internal))
+        .map(|r| DinerView::from_row(r, today()).map_err(ApiError::Internal))
         .collect()
 }
 
@@ -64,7 +64,7 @@ async fn list_diners(
     request_body = DinerInput,
     responses(
         (status = 201, description = "The diner added", body = DinerView),
-        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
+        PersonAuth, BadRequest, JsonBody, NotFound, Conflict, Invalid, Always,
     ),
     security(("bearer" = [])))]
 async fn create_diner(
@@ -85,7 +85,7 @@ async fn create_diner(
         .ok_or_else(|| ApiError::Internal("no row returned".into()))?;
     Ok((
         StatusCode::CREATED,
-        Json(DinerView::from_row(row).map_err(ApiError::Internal)?),
+        Json(DinerView::from_row(row, today()).map_err(ApiError::Internal)?),
     ))
 }
 
@@ -110,7 +110,9 @@ async fn get_diner(
     Path(id): Path<i64>,
 ) -> Result<Json<DinerView>, ApiError> {
     let row = diner_in_scope(&state, &person, id).await?;
-    Ok(Json(DinerView::from_row(&row).map_err(ApiError::Internal)?))
+    Ok(Json(
+        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
+    ))
 }
 
 /// Writes over a diner's details.
@@ -119,7 +121,7 @@ async fn get_diner(
     request_body = DinerInput,
     responses(
         (status = 200, description = "The diner as now stored", body = DinerView),
-        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
+        PersonAuth, BadRequest, JsonBody, NotFound, Conflict, Invalid, Always,
     ),
     security(("bearer" = [])))]
 async fn update_diner(
@@ -135,7 +137,9 @@ async fn update_diner(
         .store
         .update_diner(row.id, fields, actor(&person))
         .await?;
-    Ok(Json(DinerView::from_row(&row).map_err(ApiError::Internal)?))
+    Ok(Json(
+        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -190,6 +194,18 @@ struct ImportRefused {
     rejected: Vec<RowRefused>,
 }
 
+/// The answer 422 of an import: rows with problems (nothing imported), or
+/// a file that cannot be read at all.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ImportRefusal {
+    /// Rows with problems; nothing was imported.
+    Rows(ImportRefused),
+    /// The file cannot be read (code `unreadable_file`).
+    File(super::error::ErrorBody),
+}
+
 /// Imports diners from the village ledger: a CSV (UTF-8 or GB18030) or
 /// XLSX file with a header row, sent as the whole body.
 #[utoipa::path(post, path = "/api/townships/{id}/diners/import", tag = "roster",
@@ -200,8 +216,8 @@ struct ImportRefused {
     )),
     responses(
         (status = 200, description = "Imported", body = ImportReport),
-        (status = 422, description = "Unreadable file (code `unreadable_file`, an ErrorBody), or rows with problems and nothing imported (code `import_rejected`, with the rows)", body = ImportRefused),
-        PersonAuth, BadRequest, NotFound, Always,
+        (status = 422, description = "Unreadable file (code `unreadable_file`, an ErrorBody), or rows with problems and nothing imported (code `import_rejected`, with the rows)", body = ImportRefusal),
+        PersonAuth, BadRequest, NotFound, Conflict, Always,
         (status = 413, description = "The file is too large", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -215,10 +231,6 @@ async fn import_diners(
     require(&person, &[Role::Admin])?;
     let t = township_in_scope(&state, &person, id).await?;
     let body = body?;
-    let table = tokio::task::spawn_blocking(move || read_table(&body))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|m| ApiError::Invalid("unreadable_file", m))?;
     let known: HashMap<String, i64> = state
         .store
         .diners_since(t.id, 0)
@@ -226,8 +238,22 @@ async fn import_diners(
         .into_iter()
         .filter_map(|d| Some((d.resident_id?, d.id)))
         .collect();
-    let parsed = parse_roster(table, &known, today())
-        .map_err(|m| ApiError::Invalid("unreadable_file", m))?;
+    // When the request times out this future is dropped, the guard cancels,
+    // and the blocking job stops at its next row.
+    let cancel = Cancel::default();
+    let _cancel_on_drop = cancel.on_drop();
+    let today = today();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let table = read_table(&body, &ImportLimits::default(), &cancel)?;
+        parse_roster(table, &known, today, &cancel)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| match e {
+        ImportError::TooLarge(m) => ApiError::Invalid("file_too_large", m),
+        ImportError::Unreadable(m) => ApiError::Invalid("unreadable_file", m),
+        ImportError::Cancelled => ApiError::Internal("the import was cancelled".into()),
+    })?;
     let total_rows = parsed.good.len() + parsed.bad.len();
     if !parsed.bad.is_empty() && !q.import_good {
         let body = ImportRefused {

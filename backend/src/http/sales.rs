@@ -141,7 +141,7 @@ async fn list_sales(
     }
     let rows = state
         .store
-        .sales_for_site(site.id, &r.from.to_string(), &r.to.to_string())
+        .sales_for_site(&site, &r.from.to_string(), &r.to.to_string())
         .await?;
     let sales = rows
         .into_iter()

@@ -71,9 +71,7 @@ async fn setup(
         .users(Some(caller.site.township_id))
         .await?
         .into_iter()
-        .filter(|u| {
-            u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(caller.site.id)
-        })
+        .filter(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
         .map(|u| Cashier {
             id: u.id,
             display_name: u.display_name,
@@ -476,9 +474,9 @@ async fn open_shift(
     crate::ingest::check_amount("the opening float", req.opening_float)
         .map_err(ApiError::invalid)?;
     let cashier = state.store.user(req.cashier_id).await?;
-    if !cashier.is_some_and(|u| {
-        u.active && u.role == Role::Cashier.as_str() && u.site_id == Some(caller.site.id)
-    }) {
+    if !cashier
+        .is_some_and(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
+    {
         return Err(ApiError::invalid(format!(
             "user {} is not an active cashier of this site",
             req.cashier_id
@@ -488,6 +486,7 @@ async fn open_shift(
         .store
         .open_shift(ShiftRow {
             id: req.id.to_string(),
+            township_id: caller.site.township_id,
             site_id: caller.site.id,
             terminal_id: caller.terminal.id,
             cashier_id: req.cashier_id,
@@ -571,6 +570,7 @@ async fn close_shift(
         .store
         .close_shift(
             &id.to_string(),
+            caller.site.township_id,
             caller.terminal.id,
             req.closed_at.timestamp_millis(),
             req.counted_cash.fen(),

@@ -82,12 +82,22 @@ impl SiteKind {
             SiteKind::Commune => "commune",
         }
     }
+}
 
-    fn parse(text: &str) -> Result<SiteKind, ApiError> {
-        match text {
-            "canteen" => Ok(SiteKind::Canteen),
-            "commune" => Ok(SiteKind::Commune),
-            other => Err(ApiError::Internal(format!("stored site kind '{other}'"))),
+impl From<crate::domain::SiteKind> for SiteKind {
+    fn from(kind: crate::domain::SiteKind) -> SiteKind {
+        match kind {
+            crate::domain::SiteKind::Canteen => SiteKind::Canteen,
+            crate::domain::SiteKind::Commune => SiteKind::Commune,
+        }
+    }
+}
+
+impl From<SiteKind> for crate::domain::SiteKind {
+    fn from(kind: SiteKind) -> crate::domain::SiteKind {
+        match kind {
+            SiteKind::Canteen => crate::domain::SiteKind::Canteen,
+            SiteKind::Commune => crate::domain::SiteKind::Commune,
         }
     }
 }
@@ -132,7 +142,7 @@ impl TryFrom<Site> for SiteView {
             id: s.id,
             township_id: s.township_id,
             name: s.name,
-            kind: SiteKind::parse(&s.kind)?,
+            kind: s.kind.into(),
             utc_offset_minutes: s.utc_offset_minutes,
         })
     }
@@ -184,10 +194,7 @@ pub struct UserView {
 impl TryFrom<User> for UserView {
     type Error = ApiError;
     fn try_from(u: User) -> Result<UserView, ApiError> {
-        let role: Role = u
-            .role
-            .parse()
-            .map_err(|e| ApiError::Internal(format!("user {}: {e}", u.id)))?;
+        let role: Role = u.role;
         Ok(UserView {
             id: u.id,
             username: u.username,

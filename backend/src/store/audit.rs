@@ -16,24 +16,31 @@ pub(crate) fn mask_resident_id(id: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
 }
 
-pub(crate) fn diner_audit_json(d: &super::DinerRow) -> String {
-    serde_json::json!({
+/// A diner as the audit log shows it: the ID number masked. Categories that
+/// are not JSON are a data error, not an empty list.
+pub(crate) fn diner_audit_json(d: &super::DinerRow) -> StoreResult<String> {
+    let categories: serde_json::Value = serde_json::from_str(&d.categories)
+        .map_err(|e| StoreError::Corrupt(format!("diner {}: categories: {e}", d.id)))?;
+    Ok(serde_json::json!({
         "id": d.id,
         "township_id": d.township_id,
         "name": d.name,
         "resident_id": d.resident_id.as_deref().map(mask_resident_id),
-        "birth_date": d.birth_date,
+        // The year only: beside the masked ID a full date gives the number away.
+        "birth_year": d.birth_date.as_deref().and_then(|b| b.get(..4)),
         "village": d.village,
         "card_no": d.card_no,
         "inactive_since": d.inactive_since,
-        "categories": serde_json::from_str::<serde_json::Value>(&d.categories).unwrap_or_default(),
+        "categories": categories,
         "version": d.version,
     })
-    .to_string()
+    .to_string())
 }
 
-pub(crate) fn user_audit_json(u: &super::User) -> String {
-    serde_json::to_string(u).unwrap_or_default()
+/// A record as JSON for the audit log.
+pub(crate) fn audit_value<T: serde::Serialize>(value: &T) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot write the audit entry: {e}")))
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -39,8 +39,14 @@ impl Db {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             connect_postgres(url, schema, max_connections).await
-        } else {
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
             connect_sqlite(url, max_connections).await
+        } else {
+            // `mysql://…` was once taken for the name of a SQLite file.
+            let scheme = url.split("://").next().unwrap_or_default();
+            Err(StoreError::BadUrl(format!(
+                "'{scheme}://' is not a database we serve: use postgres://user@host/db, or sqlite:path/to/file.db"
+            )))
         }
     }
 
@@ -84,6 +90,45 @@ impl Db {
     }
 }
 
+/// Creates the database file readable by its owner only (0600) when it is
+/// missing: it holds names and ID numbers. SQLite gives its -wal and -shm
+/// files the same mode as the database file.
+fn create_private(path: &std::path::Path) -> StoreResult<()> {
+    let name = path.to_string_lossy();
+    if name.is_empty() || name.starts_with(':') || path.exists() {
+        return Ok(());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(sqlx::Error::Io(e).into()),
+    }
+}
+
+/// How long to wait for PostgreSQL before saying it cannot be reached.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Names the server in a connection failure instead of "pool timed out".
+fn unreachable(host: &str, err: sqlx::Error) -> StoreError {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            StoreError::Unreachable {
+                host: host.to_string(),
+                secs: CONNECT_TIMEOUT.as_secs(),
+                detail: match err {
+                    sqlx::Error::PoolTimedOut => "no answer".into(),
+                    other => other.to_string(),
+                },
+            }
+        }
+        other => other.into(),
+    }
+}
+
 async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<Db> {
     let url = if url.starts_with("sqlite:") {
         url.to_string()
@@ -92,7 +137,9 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<Db> {
     };
     // Create, switch to WAL (a property of the file) and migrate with the
     // typed driver, whose options cover all of it.
-    let options = SqliteConnectOptions::from_str(&url)?
+    let options = SqliteConnectOptions::from_str(&url)?;
+    create_private(options.get_filename())?;
+    let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
@@ -130,6 +177,7 @@ async fn connect_postgres(
     max_connections: u32,
 ) -> StoreResult<Db> {
     let mut options = PgConnectOptions::from_str(url)?;
+    let host = format!("{}:{}", options.get_host(), options.get_port());
     let schema = schema.map(str::to_string);
     if let Some(schema) = &schema {
         if !plain_identifier(schema) {
@@ -141,8 +189,10 @@ async fn connect_postgres(
     }
     let setup = PgPoolOptions::new()
         .max_connections(1)
+        .acquire_timeout(CONNECT_TIMEOUT)
         .connect_with(options)
-        .await?;
+        .await
+        .map_err(|e| unreachable(&host, e))?;
     if let Some(schema) = &schema {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "CREATE SCHEMA IF NOT EXISTS {schema}"
@@ -166,7 +216,8 @@ async fn connect_postgres(
             })
         })
         .connect(url)
-        .await?;
+        .await
+        .map_err(|e| unreachable(&host, e))?;
     Ok(Db {
         pool,
         dialect: Dialect::Postgres,

@@ -11,6 +11,9 @@
 
 use serde::Serialize;
 
+pub use crate::domain::SiteKind;
+pub use crate::roles::Role;
+
 mod audit;
 mod dialect;
 pub mod finance;
@@ -31,13 +34,39 @@ pub enum StoreError {
     Duplicate(String),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored value could not be read back.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The database URL names no database we serve.
+    #[error("{0}")]
+    BadUrl(String),
+    /// The database server did not answer in time.
+    #[error("cannot reach the database at {host} within {secs} s: {detail}")]
+    Unreachable {
+        /// Host and port tried.
+        host: String,
+        /// Seconds waited.
+        secs: u64,
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A stored value that cannot be decoded is corrupt data, not a failing
+    /// database.
+    fn from(err: sqlx::Error) -> StoreError {
+        match err {
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                StoreError::Corrupt(err.to_string())
+            }
+            other => StoreError::Database(other),
+        }
+    }
 }
 
 /// Result of a store call.
@@ -61,8 +90,9 @@ pub struct Site {
     pub township_id: i64,
     /// Name.
     pub name: String,
-    /// `canteen` or `commune`.
-    pub kind: String,
+    /// Canteen or commune.
+    #[sqlx(try_from = "String")]
+    pub kind: SiteKind,
     /// Offset of local time from UTC in minutes (480 for Asia/Shanghai).
     pub utc_offset_minutes: i64,
 }
@@ -74,8 +104,8 @@ pub struct NewSite {
     pub township_id: i64,
     /// Name.
     pub name: String,
-    /// `canteen` or `commune`.
-    pub kind: String,
+    /// Canteen or commune.
+    pub kind: SiteKind,
     /// Offset of local time from UTC in minutes.
     pub utc_offset_minutes: i64,
 }
@@ -89,8 +119,9 @@ pub struct User {
     pub username: String,
     /// Name shown.
     pub display_name: String,
-    /// `admin`, `finance`, `volunteer` or `cashier`.
-    pub role: String,
+    /// What the user may do.
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     /// Township, none for a county administrator.
     pub township_id: Option<i64>,
     /// Site, for cashiers and volunteers.
@@ -120,7 +151,7 @@ pub struct NewUser {
     /// Name shown.
     pub display_name: String,
     /// Role.
-    pub role: String,
+    pub role: Role,
     /// Township.
     pub township_id: Option<i64>,
     /// Site.
@@ -316,6 +347,8 @@ pub struct LineToStore {
 pub struct SaleToStore {
     /// Sale id (UUID text).
     pub id: String,
+    /// Township of the site, on every row the sale writes.
+    pub township_id: i64,
     /// Site.
     pub site_id: i64,
     /// Terminal.
@@ -367,7 +400,7 @@ pub struct VoidToStore {
     pub body: String,
     /// The voider's name, for the audit log.
     pub actor_name: String,
-    /// Township, for the audit log.
+    /// Township of the site: on the void row and its audit entry.
     pub township_id: i64,
 }
 
@@ -463,6 +496,8 @@ pub struct SaleLineRow {
 pub struct ShiftRow {
     /// Id (UUID text made on the terminal).
     pub id: String,
+    /// Township of the site.
+    pub township_id: i64,
     /// Site.
     pub site_id: i64,
     /// Terminal.
@@ -533,6 +568,23 @@ impl From<Flag> for bool {
         f.0 != 0
     }
 }
+
+/// Rows inserted by an `INSERT … ON CONFLICT DO NOTHING`. On SQLite a
+/// trigger refuses an id already stored (so `INSERT OR REPLACE` cannot
+/// rewrite a sale); for our inserts that is the same as nothing inserted.
+pub(crate) fn inserted(
+    res: Result<sqlx::any::AnyQueryResult, sqlx::Error>,
+) -> Result<u64, sqlx::Error> {
+    match res {
+        Ok(r) => Ok(r.rows_affected()),
+        Err(sqlx::Error::Database(db)) if db.message().contains(ALREADY_STORED) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+/// What the SQLite triggers of migration 0003 say when refusing an id
+/// already stored.
+const ALREADY_STORED: &str = "is already stored";
 
 /// Maps a unique-rule violation to [`StoreError::Duplicate`].
 pub(crate) fn unique_or(err: sqlx::Error, what: &str) -> StoreError {

@@ -1,6 +1,6 @@
 //! Townships, sites, users, login sessions and terminals.
 
-use super::audit::{now_ms, user_audit_json, write_audit};
+use super::audit::{audit_value, now_ms, write_audit};
 use super::*;
 
 impl Db {
@@ -26,7 +26,7 @@ impl Db {
         let mut audit = audit;
         audit.township_id = Some(t.id);
         audit.entity_id = t.id.to_string();
-        audit.after = serde_json::to_string(&t).ok();
+        audit.after = Some(audit_value(&t)?.to_string());
         write_audit(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(t)
@@ -59,7 +59,7 @@ impl Db {
         )
         .bind(site.township_id)
         .bind(&site.name)
-        .bind(&site.kind)
+        .bind(site.kind.as_str())
         .bind(site.utc_offset_minutes)
         .bind(now_ms())
         .fetch_one(&mut *tx)
@@ -67,7 +67,7 @@ impl Db {
         .map_err(|e| unique_or(e, "the township has a site with this name"))?;
         let mut audit = audit;
         audit.entity_id = s.id.to_string();
-        audit.after = serde_json::to_string(&s).ok();
+        audit.after = Some(audit_value(&s)?.to_string());
         write_audit(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(s)
@@ -104,7 +104,7 @@ impl Db {
         )
         .bind(&user.username)
         .bind(&user.display_name)
-        .bind(&user.role)
+        .bind(user.role.as_str())
         .bind(user.township_id)
         .bind(user.site_id)
         .bind(&user.password_hash)
@@ -115,7 +115,7 @@ impl Db {
         .map_err(|e| unique_or(e, "this username is taken"))?;
         let mut audit = audit;
         audit.entity_id = u.id.to_string();
-        audit.after = Some(user_audit_json(&u));
+        audit.after = Some(audit_value(&u)?.to_string());
         write_audit(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(u)
@@ -185,8 +185,8 @@ impl Db {
                 .await?;
         }
         let mut audit = audit;
-        audit.before = Some(user_audit_json(&before));
-        let mut after_json: serde_json::Value = serde_json::to_value(&after).unwrap_or_default();
+        audit.before = Some(audit_value(&before)?.to_string());
+        let mut after_json = audit_value(&after)?;
         if password_hash.is_some() {
             after_json["password"] = serde_json::Value::from("changed");
         }
@@ -264,7 +264,7 @@ impl Db {
         .await?;
         let mut audit = audit;
         audit.entity_id = t.id.to_string();
-        audit.after = serde_json::to_string(&t).ok();
+        audit.after = Some(audit_value(&t)?.to_string());
         write_audit(&mut tx, &audit).await?;
         tx.commit().await?;
         Ok(t)
@@ -306,8 +306,8 @@ impl Db {
         .await?;
         let mut audit = audit;
         audit.entity_id = id.to_string();
-        audit.before = serde_json::to_string(&before).ok();
-        let mut after_json = serde_json::to_value(&after).unwrap_or_default();
+        audit.before = Some(audit_value(&before)?.to_string());
+        let mut after_json = audit_value(&after)?;
         if token_hash.is_some() {
             after_json["token"] = serde_json::Value::from("replaced");
         }

@@ -45,7 +45,7 @@ impl Db {
                     entity: "diner".into(),
                     entity_id: row.id.to_string(),
                     before: None,
-                    after: Some(diner_audit_json(&row)),
+                    after: Some(diner_audit_json(&row)?),
                 },
             )
             .await?;
@@ -99,8 +99,8 @@ impl Db {
                 action: "diner.update".into(),
                 entity: "diner".into(),
                 entity_id: row.id.to_string(),
-                before: Some(diner_audit_json(&before)),
-                after: Some(diner_audit_json(&row)),
+                before: Some(diner_audit_json(&before)?),
+                after: Some(diner_audit_json(&row)?),
             },
         )
         .await?;

@@ -98,21 +98,23 @@ impl Db {
         .await?)
     }
 
-    #[tracing::instrument(level = "debug", skip(self))]
+    #[tracing::instrument(level = "debug", skip(self, site), fields(site = site.id))]
     pub async fn sales_for_site(
         &self,
-        site_id: i64,
+        site: &Site,
         from: &str,
         to: &str,
     ) -> StoreResult<Vec<SaleRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {SALE_COLUMNS} FROM sales s LEFT JOIN voids v ON v.sale_id = s.id
-             WHERE s.site_id = $1 AND s.business_date >= $2 AND s.business_date <= $3
+             WHERE s.township_id = $4 AND s.site_id = $1
+               AND s.business_date >= $2 AND s.business_date <= $3
              ORDER BY s.sold_at, s.id"
         )))
-        .bind(site_id)
+        .bind(site.id)
         .bind(from)
         .bind(to)
+        .bind(site.township_id)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -130,8 +132,8 @@ impl Db {
     pub async fn open_shift(&self, shift: ShiftRow) -> StoreResult<Outcome> {
         let mut tx = self.begin_write().await?;
         let res = sqlx::query(
-            "INSERT INTO shifts (id, site_id, terminal_id, cashier_id, opened_at, opening_float, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO shifts (id, site_id, terminal_id, cashier_id, opened_at, opening_float, received_at, township_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&shift.id)
         .bind(shift.site_id)
@@ -140,13 +142,14 @@ impl Db {
         .bind(shift.opened_at)
         .bind(shift.opening_float)
         .bind(now_ms())
+        .bind(shift.township_id)
         .execute(&mut *tx)
         .await?;
         let outcome = if res.rows_affected() == 1 {
             Outcome::Stored
         } else {
             let stored: Option<ShiftRow> = sqlx::query_as(
-                "SELECT id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
+                "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
                  FROM shifts WHERE id = $1",
             )
             .bind(&shift.id)
@@ -154,13 +157,19 @@ impl Db {
             .await?;
             match stored {
                 Some(s)
-                    if (s.terminal_id, s.cashier_id, s.opened_at, s.opening_float)
-                        == (
-                            shift.terminal_id,
-                            shift.cashier_id,
-                            shift.opened_at,
-                            shift.opening_float,
-                        ) =>
+                    if (
+                        s.township_id,
+                        s.terminal_id,
+                        s.cashier_id,
+                        s.opened_at,
+                        s.opening_float,
+                    ) == (
+                        shift.township_id,
+                        shift.terminal_id,
+                        shift.cashier_id,
+                        shift.opened_at,
+                        shift.opening_float,
+                    ) =>
                 {
                     Outcome::Duplicate
                 }
@@ -175,17 +184,19 @@ impl Db {
     pub async fn close_shift(
         &self,
         id: &str,
+        township_id: i64,
         terminal_id: i64,
         closed_at: i64,
         counted_cash: i64,
     ) -> StoreResult<CloseOutcome> {
         let mut tx = self.begin_write().await?;
         let stored: Option<ShiftRow> = sqlx::query_as(
-            "SELECT id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
-             FROM shifts WHERE id = $1 AND terminal_id = $2",
+            "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
+             FROM shifts WHERE township_id = $3 AND id = $1 AND terminal_id = $2",
         )
         .bind(id)
         .bind(terminal_id)
+        .bind(township_id)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(shift) = stored else {
@@ -205,24 +216,28 @@ impl Db {
         }
         let cash: i64 = sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(s.cash_taken), 0) AS BIGINT) FROM sales s
-             WHERE s.terminal_id = $1 AND s.cashier_id = $2 AND s.sold_at >= $3 AND s.sold_at <= $4
-               AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = s.id)",
+             WHERE s.township_id = $5 AND s.terminal_id = $1 AND s.cashier_id = $2
+               AND s.sold_at >= $3 AND s.sold_at <= $4
+               AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.township_id = $5 AND v.sale_id = s.id)",
         )
         .bind(shift.terminal_id)
         .bind(shift.cashier_id)
         .bind(shift.opened_at)
         .bind(closed_at)
+        .bind(shift.township_id)
         .fetch_one(&mut *tx)
         .await?;
         let expected = shift.opening_float.saturating_add(cash);
         let row: ShiftRow = sqlx::query_as(
-            "UPDATE shifts SET closed_at = $2, counted_cash = $3, expected_cash = $4 WHERE id = $1
-             RETURNING id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash",
+            "UPDATE shifts SET closed_at = $2, counted_cash = $3, expected_cash = $4
+             WHERE township_id = $5 AND id = $1
+             RETURNING id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash",
         )
         .bind(id)
         .bind(closed_at)
         .bind(counted_cash)
         .bind(expected)
+        .bind(shift.township_id)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -237,8 +252,8 @@ async fn insert_one_sale<'c>(
 ) -> StoreResult<Outcome> {
     let res = sqlx::query(
         "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot,
-            total_paid, subsidy_total, cash_taken, payment_method, content_hash, body, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            total_paid, subsidy_total, cash_taken, payment_method, content_hash, body, received_at, township_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(&sale.id)
@@ -255,9 +270,10 @@ async fn insert_one_sale<'c>(
     .bind(&sale.content_hash)
     .bind(&sale.body)
     .bind(received_at)
+    .bind(sale.township_id)
     .execute(&mut **tx)
-    .await?;
-    if res.rows_affected() == 0 {
+    .await;
+    if super::inserted(res)? == 0 {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT content_hash FROM sales WHERE id = $1")
                 .bind(&sale.id)
@@ -273,20 +289,22 @@ async fn insert_one_sale<'c>(
     for (i, line) in sale.lines.iter().enumerate() {
         let verdict = match (&line.first, line.diner_id) {
             (Some(first), Some(diner)) if first.subsidy > 0 => {
-                let earlier = subsidised_here.contains(&diner) || {
-                    let found: Option<String> = sqlx::query_scalar(
+                let earlier = subsidised_here.contains(&diner)
+                    || {
+                        let found: Option<String> = sqlx::query_scalar(
                         "SELECT sale_id FROM sale_lines
-                         WHERE diner_id = $1 AND business_date = $2 AND slot = $3
+                         WHERE township_id = $4 AND diner_id = $1 AND business_date = $2 AND slot = $3
                            AND expected_subsidy > 0
                          LIMIT 1",
                     )
                     .bind(diner)
                     .bind(&sale.business_date)
                     .bind(&sale.slot)
+                    .bind(sale.township_id)
                     .fetch_optional(&mut **tx)
                     .await?;
-                    found.is_some()
-                };
+                        found.is_some()
+                    };
                 if earlier {
                     line.repeat.as_ref()
                 } else {
@@ -318,8 +336,10 @@ async fn insert_one_sale<'c>(
         sqlx::query(
             "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount,
                 subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy,
-                expected_bracket, expected_category, expected_reason, verdict, business_date, slot)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                expected_bracket, expected_category, expected_reason, verdict, business_date, slot,
+                township_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                $20, $21)",
         )
         .bind(&sale.id)
         .bind(line_no)
@@ -341,6 +361,7 @@ async fn insert_one_sale<'c>(
         .bind(word)
         .bind(&sale.business_date)
         .bind(&sale.slot)
+        .bind(sale.township_id)
         .execute(&mut **tx)
         .await?;
     }
@@ -352,10 +373,12 @@ async fn insert_one_void<'c>(
     void: &VoidToStore,
     received_at: i64,
 ) -> StoreResult<Outcome> {
-    let sale_site: Option<i64> = sqlx::query_scalar("SELECT site_id FROM sales WHERE id = $1")
-        .bind(&void.sale_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let sale_site: Option<i64> =
+        sqlx::query_scalar("SELECT site_id FROM sales WHERE township_id = $2 AND id = $1")
+            .bind(&void.sale_id)
+            .bind(void.township_id)
+            .fetch_optional(&mut **tx)
+            .await?;
     match sale_site {
         None => {
             return Ok(Outcome::Rejected(format!(
@@ -372,8 +395,8 @@ async fn insert_one_void<'c>(
         Some(_) => {}
     }
     let res = sqlx::query(
-        "INSERT INTO voids (id, sale_id, site_id, terminal_id, voided_by, voided_at, reason, content_hash, body, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        "INSERT INTO voids (id, sale_id, site_id, terminal_id, voided_by, voided_at, reason, content_hash, body, received_at, township_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT DO NOTHING",
     )
     .bind(&void.id)
@@ -386,9 +409,10 @@ async fn insert_one_void<'c>(
     .bind(&void.content_hash)
     .bind(&void.body)
     .bind(received_at)
+    .bind(void.township_id)
     .execute(&mut **tx)
-    .await?;
-    if res.rows_affected() == 0 {
+    .await;
+    if super::inserted(res)? == 0 {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT content_hash FROM voids WHERE id = $1")
                 .bind(&void.id)

@@ -22,6 +22,15 @@ enum Body {
     Raw(&'static str, Vec<u8>),
 }
 
+/// 17 digits and their check character.
+fn with_check(first17: &str) -> String {
+    let bytes: [u8; 17] = first17.as_bytes().try_into().unwrap();
+    format!(
+        "{first17}{}",
+        canteen_core::resident_id::check_character(&bytes)
+    )
+}
+
 async fn bad_input_table(app: TestApp) {
     let w = world(&app).await;
     let sale = serde_json::to_value(w.lunch(w.diner_76)).unwrap();
@@ -174,6 +183,131 @@ async fn bad_input_table(app: TestApp) {
             says: "too large",
         },
         Case {
+            what: "money with a currency sign",
+            path: sales.clone(),
+            body: edit(&|s| s["lines"][0]["paid"] = json!("¥6.00")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "not an amount of money",
+        },
+        Case {
+            what: "money with 元",
+            path: sales.clone(),
+            body: edit(&|s| s["lines"][0]["paid"] = json!("6.00元")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "not an amount of money",
+        },
+        Case {
+            what: "money with a bare point",
+            path: sales.clone(),
+            body: edit(&|s| s["lines"][0]["paid"] = json!("6.")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "not an amount of money",
+        },
+        Case {
+            what: "ID number from region 000000",
+            path: diners.clone(),
+            body: Body::Json(
+                json!({"name": "王五", "resident_id": with_check("00000019500101001")}),
+            ),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "ID number",
+        },
+        Case {
+            what: "ID number born in 1800",
+            path: diners.clone(),
+            body: Body::Json(
+                json!({"name": "王五", "resident_id": with_check("53092218000101001")}),
+            ),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "1900",
+        },
+        Case {
+            what: "birth date in 1800",
+            path: diners.clone(),
+            body: Body::Json(json!({"name": "王五", "birth_date": "1800-01-01"})),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "1900",
+        },
+        Case {
+            what: "nil sale id",
+            path: sales.clone(),
+            body: edit(&|s| s["id"] = json!("00000000-0000-0000-0000-000000000000")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "nil UUID",
+        },
+        Case {
+            what: "50 lines of 100,000 yuan",
+            path: sales.clone(),
+            body: edit(&|s| {
+                let line = json!({"kind": "extra", "name": "宴席", "unit_price": "100000.00", "quantity": 1});
+                s["lines"] = json!(vec![line; 50]);
+                s["payment"] = json!({"method": "qr"});
+            }),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "total",
+        },
+        Case {
+            what: "sold in the year 1",
+            path: sales.clone(),
+            body: edit(&|s| s["sold_at"] = json!("0001-01-01T00:00:00Z")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "business date",
+        },
+        Case {
+            what: "sold in the year 9999",
+            path: sales.clone(),
+            body: edit(&|s| s["sold_at"] = json!("9999-12-31T23:59:59Z")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "business date",
+        },
+        Case {
+            what: "unknown field inside a sale",
+            path: sales.clone(),
+            body: edit(&|s| s["discount"] = json!("1.00")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "discount",
+        },
+        Case {
+            what: "unknown field inside a line",
+            path: sales.clone(),
+            body: edit(&|s| s["lines"][0]["colour"] = json!("red")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "colour",
+        },
+        Case {
+            what: "unknown field inside the payment",
+            path: sales.clone(),
+            body: edit(&|s| s["payment"]["tip"] = json!("1.00")),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "tip",
+        },
+        Case {
+            what: "a control character in an item name",
+            path: sales.clone(),
+            body: edit(&|s| {
+                s["lines"] = json!([{"kind": "extra", "name": "豆\u{0}浆", "unit_price": "1.50", "quantity": 1}]);
+                s["payment"] = json!({"method": "qr"});
+            }),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "control character",
+        },
+        Case {
+            what: "a control character in a diner's name",
+            path: diners.clone(),
+            body: Body::Json(json!({"name": "王\u{0}五"})),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "control character",
+        },
+        Case {
+            what: "an admin without a township, made by a township admin",
+            path: "/api/users".to_string(),
+            body: Body::Json(
+                json!({"username": "new_admin", "display_name": "x", "role": "admin", "password": "a-long-test-password"}),
+            ),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            says: "an admin belongs to a township",
+        },
+        Case {
             what: "invalid ID number",
             path: diners.clone(),
             body: Body::Json(json!({"name": "王五", "resident_id": bad_id})),
@@ -244,6 +378,11 @@ async fn bad_input_table(app: TestApp) {
                 })
                 .unwrap_or_default();
         assert!(!message.is_empty(), "{}: a message", case.what);
+        assert!(
+            !message.contains("Failed to") && !message.contains(" a admin"),
+            "{}: '{message}' should read well",
+            case.what
+        );
         assert!(
             message.contains(case.says),
             "{}: '{message}' should say '{}'",

@@ -5,6 +5,8 @@
 mod helpers;
 
 mod bad_input;
+mod document;
+mod edge;
 mod finance;
 mod idempotency;
 mod misc;

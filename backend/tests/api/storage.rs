@@ -4,8 +4,10 @@
 
 use backend::store::{
     Actor, AuditEntry, CloseOutcome, Db, DinerFields, LineToStore, NewSite, NewUser, Outcome,
-    SaleToStore, ShiftRow, StoreError, Verdict, VoidToStore,
+    SaleToStore, ShiftRow, Site, StoreError, Verdict, VoidToStore,
 };
+
+use std::str::FromStr;
 
 use crate::helpers::{Backend, fresh_config};
 
@@ -29,7 +31,7 @@ fn audit(action: &str) -> AuditEntry {
     }
 }
 
-fn sale(id: &str, site: i64, terminal: i64, cashier: i64, diner: i64, paid: i64) -> SaleToStore {
+fn sale(id: &str, site: &Site, terminal: i64, cashier: i64, diner: i64, paid: i64) -> SaleToStore {
     let first = Verdict {
         standard: 1200,
         paid: 600,
@@ -49,7 +51,8 @@ fn sale(id: &str, site: i64, terminal: i64, cashier: i64, diner: i64, paid: i64)
     let body = format!("{{\"id\":\"{id}\",\"paid\":{paid}}}");
     SaleToStore {
         id: id.into(),
-        site_id: site,
+        township_id: site.township_id,
+        site_id: site.id,
         terminal_id: terminal,
         cashier_id: cashier,
         sold_at: 1_700_000_000_000,
@@ -92,7 +95,7 @@ async fn story(db: Db) {
             NewSite {
                 township_id: t.id,
                 name: "食堂".into(),
-                kind: "canteen".into(),
+                kind: backend::store::SiteKind::Canteen,
                 utc_offset_minutes: 480,
             },
             audit("site.create"),
@@ -104,7 +107,7 @@ async fn story(db: Db) {
             NewUser {
                 username: "c".into(),
                 display_name: "C".into(),
-                role: "cashier".into(),
+                role: backend::store::Role::Cashier,
                 township_id: Some(t.id),
                 site_id: Some(site.id),
                 password_hash: "h".into(),
@@ -167,6 +170,15 @@ async fn story(db: Db) {
         2,
         "all or nothing"
     );
+    // Categories that are not JSON are a data error, not an empty list in
+    // the audit log; nothing is stored.
+    let mut broken = fields("戊", "A5");
+    broken.categories = "not json".into();
+    assert!(matches!(
+        db.insert_diners(t.id, vec![broken], Actor::system()).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert_eq!(db.diners_since(t.id, 0).await.unwrap().len(), 2);
     assert_eq!(db.diners_since(t.id, v1).await.unwrap().len(), 0);
     db.update_diner(rows[1].id, fields("乙二", "A2"), Actor::system())
         .await
@@ -209,7 +221,7 @@ async fn story(db: Db) {
     let d0 = rows[0].id;
     let a = sale(
         "00000000-0000-0000-0000-00000000000a",
-        site.id,
+        &site,
         terminal.id,
         cashier.id,
         d0,
@@ -217,7 +229,7 @@ async fn story(db: Db) {
     );
     let b = sale(
         "00000000-0000-0000-0000-00000000000b",
-        site.id,
+        &site,
         terminal.id,
         cashier.id,
         d0,
@@ -256,7 +268,7 @@ async fn story(db: Db) {
         Some(5)
     );
     assert_eq!(
-        db.sales_for_site(site.id, "2026-03-01", "2026-03-31")
+        db.sales_for_site(&site, "2026-03-01", "2026-03-31")
             .await
             .unwrap()
             .len(),
@@ -267,7 +279,7 @@ async fn story(db: Db) {
     // the order of the batch.
     let mut later = sale(
         "00000000-0000-0000-0000-00000000000c",
-        site.id,
+        &site,
         terminal.id,
         cashier.id,
         rows[1].id,
@@ -275,7 +287,7 @@ async fn story(db: Db) {
     );
     let mut earlier = sale(
         "00000000-0000-0000-0000-00000000000d",
-        site.id,
+        &site,
         terminal.id,
         cashier.id,
         rows[1].id,
@@ -339,6 +351,7 @@ async fn story(db: Db) {
     // Shifts: expected cash is the float plus the cash of unvoided sales.
     let shift = ShiftRow {
         id: "shift-1".into(),
+        township_id: t.id,
         site_id: site.id,
         terminal_id: terminal.id,
         cashier_id: cashier.id,
@@ -357,7 +370,7 @@ async fn story(db: Db) {
     other.opening_float = 1;
     assert_eq!(db.open_shift(other).await.unwrap(), Outcome::Conflict);
     match db
-        .close_shift("shift-1", terminal.id, 1_700_000_500_000, 5600)
+        .close_shift("shift-1", t.id, terminal.id, 1_700_000_500_000, 5600)
         .await
         .unwrap()
     {
@@ -366,13 +379,13 @@ async fn story(db: Db) {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        db.close_shift("shift-1", terminal.id, 1_700_000_500_000, 5000)
+        db.close_shift("shift-1", t.id, terminal.id, 1_700_000_500_000, 5000)
             .await
             .unwrap(),
         CloseOutcome::Conflict(_)
     ));
     assert!(matches!(
-        db.close_shift("shift-1", terminal.id + 1, 1, 1).await,
+        db.close_shift("shift-1", t.id, terminal.id + 1, 1, 1).await,
         Err(StoreError::NotFound)
     ));
 
@@ -398,6 +411,43 @@ async fn story(db: Db) {
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
     assert_eq!(db.sales_totals().await.unwrap(), (4, 2400));
+
+    // Ready for a province: every row that grows with sales carries its
+    // township, and queries by site filter on it.
+    for (table, rows) in [("sales", 4), ("sale_lines", 4), ("voids", 1), ("shifts", 1)] {
+        let with: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table} WHERE township_id = $1"
+        )))
+        .bind(t.id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        let all: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!((with, all), (rows, rows), "{table}");
+    }
+    let elsewhere = Site {
+        township_id: t.id + 1,
+        ..site.clone()
+    };
+    assert!(
+        db.sales_for_site(&elsewhere, "2026-03-01", "2026-03-31")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = db
+        .execute_raw(format!(
+            "INSERT INTO shifts (id, site_id, terminal_id, cashier_id, opened_at, opening_float, received_at)
+             VALUES ('no-township', {}, {}, {}, 1, 0, 1)",
+            site.id, terminal.id, cashier.id
+        ))
+        .await
+        .expect_err("a shift without its township");
+    assert!(err.to_string().contains("township_id"), "{err}");
 }
 
 #[tokio::test]
@@ -428,4 +478,95 @@ async fn sqlite_is_in_wal_mode_with_full_sync() {
         .await
         .unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 2));
+}
+
+#[tokio::test]
+async fn township_migration_backfills_rows_written_before_it_sqlite() {
+    let (config, _dir) = fresh_config(Backend::Sqlite).expect("sqlite");
+    let url = config.database_url();
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true);
+    let old = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate!("migrations/sqlite")
+        .run_to(2, &old)
+        .await
+        .unwrap();
+    for sql in ROWS_BEFORE_0007 {
+        sqlx::query(sql).execute(&old).await.expect(sql);
+    }
+    old.close().await;
+    let db = Db::connect(&url, None, 1).await.unwrap();
+    check_backfill(&db).await;
+}
+
+#[tokio::test]
+async fn township_migration_backfills_rows_written_before_it_postgres() {
+    let Some((config, _)) = fresh_config(Backend::Postgres) else {
+        eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it");
+        return;
+    };
+    let url = config.database_url();
+    let schema = config.database_schema.clone().expect("a schema");
+    let plain = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&plain)
+        .await
+        .unwrap();
+    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let old = sqlx::PgPool::connect_with(options).await.unwrap();
+    sqlx::migrate!("migrations/postgres")
+        .run_to(2, &old)
+        .await
+        .unwrap();
+    for sql in ROWS_BEFORE_0007 {
+        sqlx::query(sql).execute(&old).await.expect(sql);
+    }
+    old.close().await;
+    let db = Db::connect(&url, Some(&schema), 1).await.unwrap();
+    check_backfill(&db).await;
+    db.pool().close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&plain)
+        .await
+        .unwrap();
+}
+
+/// A sale, its line, its void and a shift in the second township, as they
+/// were stored before migration 0007.
+const ROWS_BEFORE_0007: [&str; 8] = [
+        "INSERT INTO townships (id, name, created_at) VALUES (1, 'a', 0), (2, 'b', 0)",
+        "INSERT INTO sites (id, township_id, name, kind, created_at) VALUES (5, 2, 's', 'canteen', 0)",
+        "INSERT INTO users (id, username, display_name, role, township_id, site_id, password_hash, created_at)
+         VALUES (7, 'c', 'c', 'cashier', 2, 5, 'x', 0)",
+        "INSERT INTO terminals (id, site_id, name, token_hash, created_at) VALUES (9, 5, 't', 'h', 0)",
+        "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot, total_paid,
+            subsidy_total, cash_taken, payment_method, content_hash, body, received_at)
+         VALUES ('s1', 5, 9, 7, 1, '2026-03-02', 'lunch', 600, 0, 600, 'cash', 'h', '{}', 1)",
+        "INSERT INTO sale_lines (sale_id, line_no, kind, quantity, amount, subsidy, verdict, business_date, slot)
+         VALUES ('s1', 1, 'walk_in_meal', 1, 600, 0, 'not_subsidised', '2026-03-02', 'lunch')",
+        "INSERT INTO voids (id, sale_id, site_id, terminal_id, voided_by, voided_at, reason, content_hash, body, received_at)
+         VALUES ('v1', 's1', 5, 9, 7, 2, 'r', 'h', '{}', 2)",
+        "INSERT INTO shifts (id, site_id, terminal_id, cashier_id, opened_at, opening_float, received_at)
+         VALUES ('sh1', 5, 9, 7, 0, 0, 0)",
+];
+
+async fn check_backfill(db: &Db) {
+    for table in ["sales", "sale_lines", "voids", "shifts"] {
+        let townships: Vec<Option<i64>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT township_id FROM {table}"
+        )))
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(townships, vec![Some(2)], "{table}");
+    }
+    // The append-only guards are back after the backfill.
+    let err = db
+        .execute_raw("UPDATE sales SET township_id = 1".into())
+        .await
+        .expect_err("sales stay append-only");
+    assert!(err.to_string().contains("append-only"), "{err}");
 }

@@ -709,3 +709,153 @@ fn after_a_late_void_the_first_sold_of_the_late_sales_received_after_it_is_claim
         )]
     );
 }
+
+#[test]
+fn a_sale_received_twice_counts_from_its_first_receipt() {
+    // The terminal retried: one copy arrived before March closed, one after.
+    // The first receipt decides: a regular March meal, in either order.
+    let day = d(2026, 3, 30);
+    let sale = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 0));
+    let closed_at = at(d(2026, 4, 2), 2, 0);
+    for early_first in [true, false] {
+        let mut w = World::new();
+        w.closes.push(close(CANTEEN, march(), closed_at));
+        let early = received(sale.clone(), at(day, 4, 1));
+        let late = received(sale.clone(), at(d(2026, 4, 5), 0, 0));
+        w.sales = if early_first {
+            vec![early, late]
+        } else {
+            vec![late, early]
+        };
+        let march_claim = w.claim(CANTEEN, march());
+        assert_eq!(march_claim.lines.len(), 1, "early first: {early_first}");
+        assert_eq!(march_claim.lines[0].kind, LineKind::Regular);
+        assert_eq!(w.claim(CANTEEN, month(2026, 4)).lines, vec![]);
+    }
+}
+
+#[test]
+fn a_sale_or_void_received_exactly_at_the_close_is_late() {
+    let day = d(2026, 3, 30);
+    let closed_at = at(d(2026, 4, 2), 2, 0);
+    let mut w = World::new();
+    w.closes.push(close(CANTEEN, march(), closed_at));
+    let voided = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 0));
+    let at_close = meal(2, CANTEEN, 2, day, Slot::Lunch, 1200, 400, at(day, 4, 0));
+    let just_before = meal(3, CANTEEN, 3, day, Slot::Lunch, 1200, 200, at(day, 4, 0));
+    w.sell(voided.clone());
+    w.sales.push(received(at_close.clone(), closed_at));
+    w.sales.push(received(
+        just_before.clone(),
+        closed_at - chrono::Duration::seconds(1),
+    ));
+    w.voids
+        .push(received(void(9, &voided, at(day, 5, 0)), closed_at));
+    let march_claim = w.claim(CANTEEN, march());
+    let ids = |c: &canteen_core::Claim| {
+        c.lines
+            .iter()
+            .map(|l| (l.sale_id, l.kind))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&march_claim),
+        vec![
+            (voided.id, LineKind::Regular),
+            (just_before.id, LineKind::Regular)
+        ]
+    );
+    assert_eq!(
+        ids(&w.claim(CANTEEN, month(2026, 4))),
+        vec![
+            (voided.id, LineKind::LateVoid),
+            (at_close.id, LineKind::LateSale)
+        ]
+    );
+}
+
+#[test]
+fn a_repeat_received_exactly_at_the_close_does_not_take_the_slot_from_the_month() {
+    // Diner 1's lunch sold at 12:00 reached the backend in March; a repeat
+    // sold at 11:00 arrived exactly as March closed: late, so it cannot win
+    // March's contest. March claims the 12:00 lunch, April flags the repeat.
+    let day = d(2026, 3, 30);
+    let closed_at = at(d(2026, 4, 2), 2, 0);
+    let mut w = World::new();
+    w.closes.push(close(CANTEEN, march(), closed_at));
+    let noon = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 0));
+    let eleven = meal(2, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 3, 0));
+    w.sell(noon.clone());
+    w.sales.push(received(eleven.clone(), closed_at));
+    assert_eq!(
+        w.claim(CANTEEN, march())
+            .lines
+            .iter()
+            .map(|l| l.sale_id)
+            .collect::<Vec<_>>(),
+        vec![noon.id]
+    );
+    let april = w.claim(CANTEEN, month(2026, 4));
+    assert_eq!(april.lines, vec![]);
+    assert_eq!(
+        april
+            .flagged
+            .iter()
+            .map(|f| (f.sale_id, f.flag.clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            eleven.id,
+            Flag::SecondSubsidisedMeal {
+                claimed_sale: noon.id
+            }
+        )]
+    );
+}
+
+#[test]
+fn a_meal_voided_exactly_at_the_close_still_wins_its_month() {
+    // The 11:00 lunch's void arrived exactly as March closed: late, so the
+    // 11:00 lunch is March's claimed meal (the 12:00 one a duplicate), and
+    // April takes it back as a late void.
+    let day = d(2026, 3, 30);
+    let closed_at = at(d(2026, 4, 2), 2, 0);
+    let mut w = World::new();
+    w.closes.push(close(CANTEEN, march(), closed_at));
+    let eleven = meal(1, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 3, 0));
+    let noon = meal(2, CANTEEN, 1, day, Slot::Lunch, 1200, 600, at(day, 4, 0));
+    w.sell(eleven.clone());
+    w.sell(noon.clone());
+    w.voids
+        .push(received(void(9, &eleven, at(day, 5, 0)), closed_at));
+    let march_claim = w.claim(CANTEEN, march());
+    assert_eq!(
+        march_claim
+            .lines
+            .iter()
+            .map(|l| l.sale_id)
+            .collect::<Vec<_>>(),
+        vec![eleven.id]
+    );
+    assert_eq!(
+        march_claim
+            .flagged
+            .iter()
+            .map(|f| (f.sale_id, f.flag.clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            noon.id,
+            Flag::SecondSubsidisedMeal {
+                claimed_sale: eleven.id
+            }
+        )]
+    );
+    let april = w.claim(CANTEEN, month(2026, 4));
+    assert_eq!(
+        april
+            .lines
+            .iter()
+            .map(|l| (l.sale_id, l.kind))
+            .collect::<Vec<_>>(),
+        vec![(eleven.id, LineKind::LateVoid)]
+    );
+}

@@ -3,7 +3,9 @@
 
 mod bitmap;
 mod decoder;
+mod errors;
 mod fixtures;
+mod layout_rules;
 mod model;
 mod printers;
 mod snapshots;

@@ -13,7 +13,7 @@ use canteen_core::{
 };
 use chrono::{Datelike, NaiveDate, Utc};
 use receipts::escpos::{self, Mode};
-use receipts::printer::{NetworkPrinter, PrinterOutput};
+use receipts::printer::{NetworkPrinter, PrinterOutput, StatusCheck};
 use receipts::{Paper, Receipt, SaleContext, ShiftClose, ShiftReport, VoidSlip};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -314,7 +314,11 @@ async fn cashiers_day(b: Backend) {
         }
     }
     let printer = FakePrinter::accept(sales.len() + 2);
-    let mut output = NetworkPrinter::new(printer.addr).with_timeout(Duration::from_secs(2));
+    // This fake printer does not answer status requests: ask it nothing,
+    // so that it receives exactly the receipts.
+    let mut output = NetworkPrinter::new(printer.addr)
+        .with_timeout(Duration::from_secs(2))
+        .with_status(StatusCheck::Off);
     let mut sent = Vec::new();
     for sale in &sales {
         let layout = Receipt::from_sale(sale, &ctx)
