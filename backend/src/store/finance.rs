@@ -677,8 +677,8 @@ impl Db {
     ) -> StoreResult<Vec<ShiftRow>> {
         on_db!(self, |pool| {
             Ok(sqlx::query_as(
-                "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float,
-                    closed_at, counted_cash, expected_cash
+                "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at,
+                    counted_cash, expected_cash
                  FROM shifts WHERE site_id = $1 AND opened_at >= $2 AND opened_at < $3
                  ORDER BY opened_at, id",
             )
