@@ -10,6 +10,7 @@ mod edge;
 mod finance;
 mod idempotency;
 mod misc;
+mod registration;
 mod roles;
 mod roster_import;
 mod storage;
