@@ -419,7 +419,7 @@ fn totals_json(c: &MonthClaim) -> String {
 }
 
 /// A decision on a flagged line, as finance staff send it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     /// The sale.

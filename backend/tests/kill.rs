@@ -326,7 +326,13 @@ async fn reset_admin_prints_a_working_password() {
     let (config, _dir) = fresh_config(Backend::Sqlite).expect("sqlite");
     let url = config.database_url();
     let out = Command::new(env!("CARGO_BIN_EXE_backend"))
-        .args(["--database-url", &url, "--reset-admin", "admin"])
+        .args([
+            "--database-url",
+            &url,
+            "--reset-admin",
+            "admin",
+            "--create-admin",
+        ])
         .output()
         .expect("runs");
     assert!(out.status.success());

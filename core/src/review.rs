@@ -21,6 +21,7 @@ use crate::policy::Slot;
 use crate::sale::SaleLine;
 
 /// Accept a flagged line into the claim, or keep it out.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {

@@ -465,6 +465,7 @@ impl Void {
 }
 
 /// A purchase for a free-meal day.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purchase {
     /// What was bought.
@@ -479,6 +480,7 @@ pub struct Purchase {
 }
 
 /// Something donated for a free-meal day.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Donation {
     /// What was given.
@@ -491,6 +493,7 @@ pub struct Donation {
 }
 
 /// A free meal served by volunteers at a Happiness Commune. Not a sale.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FreeMealDay {
     /// Id made where it was recorded.
@@ -498,6 +501,7 @@ pub struct FreeMealDay {
     /// Which site.
     pub site_id: SiteId,
     /// The date served.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = Date))]
     pub date: BusinessDate,
     /// The meal slot.
     pub slot: Slot,

@@ -40,11 +40,11 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// 429: too many failed logins.
-    #[error("too many failed logins: try again in {0} seconds")]
+    #[error("too many failed logins: try again in {}", seconds(*.0))]
     RateLimited(u64),
     /// 503: too busy for this now (password hashing is full); retry after
     /// the given seconds.
-    #[error("the server is busy with other sign-ins: try again in {0} seconds")]
+    #[error("the server is busy with other sign-ins: try again in {}", seconds(*.0))]
     Busy(u64),
     /// 500 from storage (detail logged only).
     #[error(transparent)]
@@ -52,6 +52,15 @@ pub enum ApiError {
     /// 500 for anything else (detail logged only).
     #[error("{0}")]
     Internal(String),
+}
+
+/// "1 second", "30 seconds".
+fn seconds(n: u64) -> String {
+    if n == 1 {
+        "1 second".into()
+    } else {
+        format!("{n} seconds")
+    }
 }
 
 /// The JSON body of every error.

@@ -4,11 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use canteen_core::claim::{LineKind, Tally};
 use canteen_core::{
     Money, SaleId, ShiftTally, Slot, Verdict, WelfareRule, YearMonth, absent_regulars,
@@ -20,28 +18,25 @@ use super::AppState;
 use super::admin::{actor, require, site_in_scope, township_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
+use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::claims::{self, ClaimsError, DecisionRequest, Evidence, MonthClaim};
 use crate::domain::{diner_from_row, local_date};
 use crate::export;
 use crate::roles::{Person, Role};
 use crate::store::finance::time;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/sites/{id}/claims/{month}", get(site_claim))
-        .route("/api/townships/{id}/claims/{month}", get(township_claim))
-        .route(
-            "/api/sites/{id}/claims/{month}/decisions",
-            post(decide_flag),
-        )
-        .route("/api/sites/{id}/claims/{month}/close", post(close_month))
-        .route("/api/sites/{id}/claims/{month}/reopen", post(reopen_month))
-        .route(
-            "/api/sites/{id}/claims/{month}/export/{format}",
-            get(export_claim),
-        )
-        .route("/api/sites/{id}/shift-check", get(shift_check))
-        .route("/api/townships/{id}/welfare", get(welfare_list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(site_claim))
+        .routes(routes!(township_claim))
+        .routes(routes!(decide_flag))
+        .routes(routes!(close_month))
+        .routes(routes!(reopen_month))
+        .routes(routes!(export_claim))
+        .routes(routes!(shift_check))
+        .routes(routes!(welfare_list))
 }
 
 const CLAIM_READERS: &[Role] = &[Role::Admin, Role::Finance];
@@ -265,6 +260,10 @@ fn claim_view(c: &MonthClaim) -> ClaimView {
     }
 }
 
+#[utoipa::path(get, path = "/api/sites/{id}/claims/{month}", tag = "finance",
+    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "The site's claim for the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn site_claim(
     State(state): State<AppState>,
     person: Person,
@@ -298,6 +297,10 @@ struct TownshipView {
     sites: Vec<SiteTotals>,
 }
 
+#[utoipa::path(get, path = "/api/townships/{id}/claims/{month}", tag = "finance",
+    params(("id" = i64, Path, description = "Township id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "The township's claim for the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn township_claim(
     State(state): State<AppState>,
     person: Person,
@@ -333,6 +336,10 @@ async fn township_claim(
     }))
 }
 
+#[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/decisions", tag = "finance",
+    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "The claim with the decision applied"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    security(("bearer" = [])))]
 async fn decide_flag(
     State(state): State<AppState>,
     person: Person,
@@ -346,6 +353,10 @@ async fn decide_flag(
     Ok(Json(claim_view(&c)))
 }
 
+#[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/close", tag = "finance",
+    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "The frozen claim"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn close_month(
     State(state): State<AppState>,
     person: Person,
@@ -358,12 +369,16 @@ async fn close_month(
     Ok(Json(claim_view(&c)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReopenBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/reopen", tag = "finance",
+    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "The reopened claim"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    security(("bearer" = [])))]
 async fn reopen_month(
     State(state): State<AppState>,
     person: Person,
@@ -378,6 +393,10 @@ async fn reopen_month(
     Ok(Json(claim_view(&c)))
 }
 
+#[utoipa::path(get, path = "/api/sites/{id}/claims/{month}/export/{format}", tag = "finance",
+    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03"), ("format" = String, Path, description = "xlsx, csv or html")),
+    responses((status = 200, description = "The export"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn export_claim(
     State(state): State<AppState>,
     person: Person,
@@ -474,6 +493,10 @@ fn figures(t: &ShiftTally, counted: Option<Money>) -> ShiftFigures {
     }
 }
 
+#[utoipa::path(get, path = "/api/sites/{id}/shift-check", tag = "finance",
+    params(("id" = i64, Path, description = "Site id"), ("from" = String, Query, description = "First date"), ("to" = String, Query, description = "Last date")),
+    responses((status = 200, description = "Each shift's check"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn shift_check(
     State(state): State<AppState>,
     person: Person,
@@ -564,6 +587,10 @@ struct WelfareView {
     diners: Vec<WelfareEntry>,
 }
 
+#[utoipa::path(get, path = "/api/townships/{id}/welfare", tag = "finance",
+    params(("id" = i64, Path, description = "Township id"), ("days" = Option<u32>, Query, description = "Days absent (default 3)"), ("min_meals" = Option<u32>, Query, description = "Meals in 30 days (default 8)")),
+    responses((status = 200, description = "Regular diners not seen lately"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn welfare_list(
     State(state): State<AppState>,
     person: Person,

@@ -1,11 +1,9 @@
 //! Free-meal days at Happiness Commune sites: volunteers record and correct
 //! them; the office reads them and the site's totals.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use canteen_core::{FreeMealDay, Money, YearMonth};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,22 +12,19 @@ use super::AppState;
 use super::admin::{require, site_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
+use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::domain::local_date;
 use crate::free_meals::{self, FreeMealError, Recorded};
 use crate::roles::{Person, Role};
 use crate::store::finance::{FreeMealRow, FreeMealTotals, month_range, time};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/sites/{id}/free-meals",
-            get(list_free_meals).post(record_free_meal),
-        )
-        .route("/api/sites/{id}/free-meals/summary", get(free_meal_summary))
-        .route(
-            "/api/free-meals/{id}",
-            get(get_free_meal).put(correct_free_meal),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_free_meals, record_free_meal))
+        .routes(routes!(free_meal_summary))
+        .routes(routes!(get_free_meal, correct_free_meal))
 }
 
 const WRITERS: &[Role] = &[Role::Volunteer, Role::Admin];
@@ -84,6 +79,10 @@ struct RecordAnswer {
     version: i64,
 }
 
+#[utoipa::path(post, path = "/api/sites/{id}/free-meals", tag = "finance",
+    params(("id" = i64, Path, description = "Site id")),
+    responses((status = 200, description = "Already recorded (201 when stored)"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    security(("bearer" = [])))]
 async fn record_free_meal(
     State(state): State<AppState>,
     person: Person,
@@ -108,6 +107,10 @@ async fn record_free_meal(
         .into_response())
 }
 
+#[utoipa::path(put, path = "/api/free-meals/{id}", tag = "finance",
+    params(("id" = String, Path, description = "Free-meal day id")),
+    responses((status = 200, description = "The correction"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    security(("bearer" = [])))]
 async fn correct_free_meal(
     State(state): State<AppState>,
     person: Person,
@@ -126,6 +129,10 @@ async fn correct_free_meal(
     }))
 }
 
+#[utoipa::path(get, path = "/api/free-meals/{id}", tag = "finance",
+    params(("id" = String, Path, description = "Free-meal day id")),
+    responses((status = 200, description = "The day with its versions"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn get_free_meal(
     State(state): State<AppState>,
     person: Person,
@@ -159,6 +166,10 @@ fn month_or_now(q: &MonthQuery, today: NaiveDate) -> Result<YearMonth, ApiError>
     }
 }
 
+#[utoipa::path(get, path = "/api/sites/{id}/free-meals", tag = "finance",
+    params(("id" = i64, Path, description = "Site id"), ("month" = Option<String>, Query, description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "Free-meal days of the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn list_free_meals(
     State(state): State<AppState>,
     person: Person,
@@ -219,6 +230,10 @@ struct SummaryView {
     so_far: TotalsView,
 }
 
+#[utoipa::path(get, path = "/api/sites/{id}/free-meals/summary", tag = "finance",
+    params(("id" = i64, Path, description = "Site id"), ("month" = Option<String>, Query, description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "Free meals this month and so far"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    security(("bearer" = [])))]
 async fn free_meal_summary(
     State(state): State<AppState>,
     person: Person,

@@ -60,8 +60,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(roster::router())
         .merge(sales::router())
         .merge(terminal::router())
-        .merge(finance::router().into())
-        .merge(free_meals::router().into())
+        .merge(finance::router())
+        .merge(free_meals::router())
         .merge(docs::router())
 }
 

@@ -2,6 +2,7 @@
 //! Money as "12.50" strings, times RFC 3339 in the site's own offset.
 
 use axum::extract::State;
+use canteen_core::first_meal::is_first_sold;
 use canteen_core::{Money, PriceReason, Sale, Slot};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -213,6 +214,12 @@ pub struct SaleLineView {
     pub expected_reason: Option<PriceReason>,
     /// Whether the two agree.
     pub verdict: Verdict,
+    /// For a meal the terminal sold with a subsidy: whether it is, now, the
+    /// diner's subsidised meal of the slot and day (the first sold, by
+    /// canteen-core's rule, as the claim decides). The verdict above is the
+    /// backend's as of receipt; a meal sold earlier that arrives later
+    /// (an offline terminal) takes the subsidy from it here.
+    pub first_sold: Option<bool>,
 }
 
 impl TryFrom<SaleLineRow> for SaleLineView {
@@ -255,6 +262,7 @@ impl TryFrom<SaleLineRow> for SaleLineView {
             expected_category: l.expected_category,
             expected_reason,
             verdict,
+            first_sold: None,
         })
     }
 }
@@ -298,13 +306,27 @@ async fn get_sale(
     let lines = state.store.sale_lines(&sale.id).await?;
     let posted: Sale = serde_json::from_str(&sale.body)
         .map_err(|e| ApiError::Internal(format!("stored sale {}: {e}", sale.id)))?;
+    let mut lines = lines
+        .into_iter()
+        .map(SaleLineView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    for line in &mut lines {
+        if let (LineKind::DinerMeal, Some(diner)) = (&line.kind, line.diner_id)
+            && line.subsidy > Money::ZERO
+        {
+            let others = state
+                .store
+                .meal_contest(site.township_id, diner, &sale.business_date, &sale.slot)
+                .await?;
+            // A voided sale has left the contest.
+            let meal = crate::store::meal_order(sale.sold_at, &sale.id, line.line_no)?;
+            line.first_sold = Some(sale.void_id.is_none() && is_first_sold(meal, others));
+        }
+    }
     Ok(Json(SaleDetail {
         sale: posted,
         received_at: local(sale.received_at, site.utc_offset_minutes)?,
         void_id: sale.void_id,
-        lines: lines
-            .into_iter()
-            .map(SaleLineView::try_from)
-            .collect::<Result<_, _>>()?,
+        lines,
     }))
 }

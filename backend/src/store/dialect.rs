@@ -5,6 +5,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -50,30 +51,42 @@ impl Db {
         }
     }
 
+    /// Begins a transaction that will write (see [`Dialect::begin_write`]).
+    pub(super) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.dialect.begin_write(&self.pool).await
+    }
+}
+
+impl Dialect {
     /// Begins a transaction that will write. On SQLite `BEGIN IMMEDIATE`
     /// takes the write lock at once, so a transaction never fails upgrading
     /// a read lock.
-    pub(super) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+    pub(super) async fn begin_write(
+        self,
+        pool: &AnyPool,
+    ) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self {
+            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => pool.begin().await,
         }
     }
 
     /// Locks the diners whose first subsidised meal a batch decides. SQLite
     /// has one writer at a time: nothing more to lock. PostgreSQL takes
     /// transaction-scoped advisory locks in ascending order, so two
-    /// transactions never wait on each other in a circle.
+    /// transactions (of two backend processes) never wait on each other in
+    /// a circle.
     pub(super) async fn lock_diners(
-        &self,
+        self,
         tx: &mut Transaction<'static, Any>,
         diners: &[i64],
     ) -> Result<(), sqlx::Error> {
-        if self.dialect == Dialect::Sqlite || diners.is_empty() {
+        if self == Dialect::Sqlite || diners.is_empty() {
             return Ok(());
         }
         let mut sorted = diners.to_vec();
         sorted.sort_unstable();
+        sorted.dedup();
         // Integers only, so writing them into the text is safe (the Any
         // driver carries no arrays).
         let list = sorted
@@ -165,10 +178,7 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<Db> {
         })
         .connect(&url)
         .await?;
-    Ok(Db {
-        pool,
-        dialect: Dialect::Sqlite,
-    })
+    Ok(Db::new(pool, Dialect::Sqlite))
 }
 
 async fn connect_postgres(
@@ -218,10 +228,7 @@ async fn connect_postgres(
         .connect(url)
         .await
         .map_err(|e| unreachable(&host, e))?;
-    Ok(Db {
-        pool,
-        dialect: Dialect::Postgres,
-    })
+    Ok(Db::new(pool, Dialect::Postgres))
 }
 
 /// True for a schema name that needs no quoting.

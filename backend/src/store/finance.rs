@@ -677,7 +677,7 @@ impl Db {
     ) -> StoreResult<Vec<ShiftRow>> {
         on_db!(self, |pool| {
             Ok(sqlx::query_as(
-                "SELECT id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at,
+                "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at,
                     counted_cash, expected_cash
                  FROM shifts WHERE site_id = $1 AND opened_at >= $2 AND opened_at < $3
                  ORDER BY opened_at, id",
@@ -700,13 +700,15 @@ impl Db {
         on_db!(self, |pool| {
             let rows: Vec<(String, i64)> = sqlx::query_as(
                 "SELECT body, received_at FROM sales
-                 WHERE terminal_id = $1 AND cashier_id = $2 AND sold_at >= $3 AND sold_at <= $4
+                 WHERE township_id = $5 AND terminal_id = $1 AND cashier_id = $2
+                   AND sold_at >= $3 AND sold_at <= $4
                  ORDER BY sold_at, id",
             )
             .bind(shift.terminal_id)
             .bind(shift.cashier_id)
             .bind(shift.opened_at)
             .bind(until)
+            .bind(shift.township_id)
             .fetch_all(pool)
             .await?;
             let mut sales = Vec::with_capacity(rows.len());
@@ -722,12 +724,14 @@ impl Db {
                 "SELECT v.id, v.sale_id, v.site_id, v.terminal_id, v.voided_by, v.voided_at, v.reason,
                     v.received_at
                  FROM voids v JOIN sales s ON s.id = v.sale_id
-                 WHERE s.terminal_id = $1 AND s.cashier_id = $2 AND s.sold_at >= $3 AND s.sold_at <= $4",
+                 WHERE s.township_id = $5 AND s.terminal_id = $1 AND s.cashier_id = $2
+                   AND s.sold_at >= $3 AND s.sold_at <= $4",
             )
             .bind(shift.terminal_id)
             .bind(shift.cashier_id)
             .bind(shift.opened_at)
             .bind(until)
+            .bind(shift.township_id)
             .fetch_all(pool)
             .await?;
             let voids = voids.into_iter().map(void_of).collect::<StoreResult<_>>()?;

@@ -20,8 +20,10 @@ pub mod finance;
 mod org;
 mod roster;
 mod sales;
+mod writer;
 
 pub use dialect::Dialect;
+pub use sales::meal_order;
 
 /// What went wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// The writer task is gone or failed the whole group commit.
+    #[error("the sales writer failed: {0}")]
+    Writer(String),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -539,9 +544,21 @@ pub enum CloseOutcome {
 pub struct Db {
     pool: sqlx::AnyPool,
     dialect: Dialect,
+    /// The one task that stores sales and voids, with group commit.
+    writer: writer::Writer,
 }
 
 impl Db {
+    /// The store over a connected, migrated pool; starts its writer task.
+    fn new(pool: sqlx::AnyPool, dialect: Dialect) -> Db {
+        let writer = writer::Writer::spawn(pool.clone(), dialect);
+        Db {
+            pool,
+            dialect,
+            writer,
+        }
+    }
+
     /// `sqlite` or `postgres`.
     pub fn kind(&self) -> &'static str {
         self.dialect.name()

@@ -1,5 +1,8 @@
 //! Sales, voids and shifts: stored exactly once each.
 
+use canteen_core::SaleId;
+use canteen_core::first_meal::{MealOrder, is_first_sold};
+use chrono::DateTime;
 use sqlx::Any;
 
 use super::audit::{now_ms, write_audit};
@@ -8,71 +11,25 @@ use super::*;
 const SALE_COLUMNS: &str = "s.id, s.site_id, s.terminal_id, s.cashier_id, s.sold_at, s.business_date, s.slot, s.total_paid, s.subsidy_total, s.cash_taken, s.payment_method, s.body, s.received_at, v.id AS void_id";
 
 impl Db {
+    /// Stores sales, each once by id, through the writer (group commit):
+    /// answers after the commit that holds them, one outcome per sale.
     #[tracing::instrument(level = "debug", skip(self, sales), fields(count = sales.len()))]
     pub async fn insert_sales(
         &self,
         sales: Vec<SaleToStore>,
         received_at: i64,
     ) -> StoreResult<Vec<Outcome>> {
-        // Store in the order the meals were sold (then by id), so the
-        // backend's verdict on a diner's first subsidised meal of a
-        // slot does not depend on how the terminal ordered its batch.
-        // The diners are locked first, in order, so batches cannot
-        // deadlock on them.
-        let mut order: Vec<usize> = (0..sales.len()).collect();
-        order.sort_by(|&a, &b| {
-            (sales[a].sold_at, &sales[a].id).cmp(&(sales[b].sold_at, &sales[b].id))
-        });
-        // The diners whose subsidised meals are decided here, locked
-        // first and in order, so concurrent batches agree on which
-        // meal of a slot and day is the first.
-        let mut diners: Vec<i64> = sales
-            .iter()
-            .flat_map(|s| s.lines.iter())
-            .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > 0))
-            .filter_map(|l| l.diner_id)
-            .collect();
-        diners.sort_unstable();
-        diners.dedup();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result: StoreResult<Vec<Outcome>> = async {
-                let mut outcomes = vec![Outcome::Duplicate; sales.len()];
-                let mut tx = self.begin_write().await?;
-                self.lock_diners(&mut tx, &diners).await?;
-                for &i in &order {
-                    outcomes[i] = insert_one_sale(&mut tx, &sales[i], received_at).await?;
-                }
-                tx.commit().await?;
-                Ok(outcomes)
-            }
-            .await;
-            match result {
-                Err(StoreError::Database(e)) if attempt < 4 && super::retryable(&e) => {
-                    tracing::warn!(error = %e, attempt, "retrying a batch of sales");
-                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
-                }
-                other => return other,
-            }
-        }
+        self.writer.sales(sales, received_at).await
     }
 
+    /// Stores voids, each once by id, through the writer (group commit).
     #[tracing::instrument(level = "debug", skip(self, voids), fields(count = voids.len()))]
     pub async fn insert_voids(
         &self,
         voids: Vec<VoidToStore>,
         received_at: i64,
     ) -> StoreResult<Vec<Outcome>> {
-        let mut order: Vec<usize> = (0..voids.len()).collect();
-        order.sort_by(|&a, &b| voids[a].id.cmp(&voids[b].id));
-        let mut outcomes = vec![Outcome::Duplicate; voids.len()];
-        let mut tx = self.begin_write().await?;
-        for i in order {
-            outcomes[i] = insert_one_void(&mut tx, &voids[i], received_at).await?;
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        self.writer.voids(voids, received_at).await
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
@@ -83,6 +40,20 @@ impl Db {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// The diner's meals of a slot and day that contest its subsidy now,
+    /// for reading where a stored line stands (see [`meals_in_contest`]).
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn meal_contest(
+        &self,
+        township_id: i64,
+        diner_id: i64,
+        business_date: &str,
+        slot: &str,
+    ) -> StoreResult<Vec<MealOrder>> {
+        let mut conn = self.pool.acquire().await?;
+        contest(&mut conn, township_id, diner_id, business_date, slot).await
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
@@ -245,7 +216,7 @@ impl Db {
     }
 }
 
-async fn insert_one_sale<'c>(
+pub(super) async fn insert_one_sale<'c>(
     tx: &mut sqlx::Transaction<'c, Any>,
     sale: &SaleToStore,
     received_at: i64,
@@ -285,39 +256,26 @@ async fn insert_one_sale<'c>(
             Outcome::Conflict
         });
     }
-    let mut subsidised_here: Vec<i64> = Vec::new();
+    let sale_order = sale_order(sale)?;
     for (i, line) in sale.lines.iter().enumerate() {
+        // Which meal of the diner's slot and day is the subsidised one is
+        // the core's rule (first sold, not first received), the same the
+        // claim applies. Earlier lines of this sale are already written.
         let verdict = match (&line.first, line.diner_id) {
             (Some(first), Some(diner)) if first.subsidy > 0 => {
-                let earlier = subsidised_here.contains(&diner)
-                    || {
-                        let found: Option<String> = sqlx::query_scalar(
-                        "SELECT sale_id FROM sale_lines
-                         WHERE township_id = $4 AND diner_id = $1 AND business_date = $2 AND slot = $3
-                           AND expected_subsidy > 0
-                         LIMIT 1",
-                    )
-                    .bind(diner)
-                    .bind(&sale.business_date)
-                    .bind(&sale.slot)
-                    .bind(sale.township_id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                        found.is_some()
-                    };
-                if earlier {
-                    line.repeat.as_ref()
-                } else {
+                let others = meals_in_contest(tx, sale, diner).await?;
+                let meal = MealOrder {
+                    line_index: i,
+                    ..sale_order
+                };
+                if is_first_sold(meal, others) {
                     Some(first)
+                } else {
+                    line.repeat.as_ref()
                 }
             }
             (first, _) => first.as_ref(),
         };
-        if let (Some(v), Some(diner)) = (verdict, line.diner_id)
-            && v.subsidy > 0
-        {
-            subsidised_here.push(diner);
-        }
         let word = match (line.kind.as_str(), verdict) {
             ("diner_meal", None) => "unpriced",
             ("diner_meal", Some(v)) => {
@@ -368,7 +326,66 @@ async fn insert_one_sale<'c>(
     Ok(Outcome::Stored)
 }
 
-async fn insert_one_void<'c>(
+/// Where the lines of `sale` stand in the first-meal contest (line 0).
+fn sale_order(sale: &SaleToStore) -> StoreResult<MealOrder> {
+    meal_order(sale.sold_at, &sale.id, 1)
+}
+
+/// Where line `line_no` (1-based) of a stored sale stands in the
+/// first-meal contest; times at the millisecond the store keeps.
+pub fn meal_order(sold_at: i64, sale_id: &str, line_no: i64) -> StoreResult<MealOrder> {
+    let sold_at = DateTime::from_timestamp_millis(sold_at)
+        .ok_or_else(|| StoreError::Corrupt(format!("sale {sale_id}: sold_at {sold_at}")))?;
+    let sale_id = sale_id
+        .parse()
+        .map(SaleId)
+        .map_err(|e| StoreError::Corrupt(format!("sale id {sale_id}: {e}")))?;
+    let line_index = usize::try_from(line_no - 1)
+        .map_err(|_| StoreError::Corrupt(format!("sale {sale_id}: line {line_no}")))?;
+    Ok(MealOrder {
+        sold_at,
+        sale_id,
+        line_index,
+    })
+}
+
+/// The stored meals the diner's slot and day is contested among, as the
+/// claim counts them: diner meal lines the terminal sold with a subsidy,
+/// of sales not voided, at any site of the township.
+async fn meals_in_contest(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    sale: &SaleToStore,
+    diner: i64,
+) -> StoreResult<Vec<MealOrder>> {
+    contest(tx, sale.township_id, diner, &sale.business_date, &sale.slot).await
+}
+
+async fn contest(
+    conn: &mut sqlx::AnyConnection,
+    township_id: i64,
+    diner: i64,
+    business_date: &str,
+    slot: &str,
+) -> StoreResult<Vec<MealOrder>> {
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT s.sold_at, l.sale_id, l.line_no FROM sale_lines l
+         JOIN sales s ON s.id = l.sale_id
+         WHERE l.township_id = $4 AND l.diner_id = $1 AND l.business_date = $2 AND l.slot = $3
+           AND l.kind = 'diner_meal' AND l.subsidy > 0
+           AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = l.sale_id)",
+    )
+    .bind(diner)
+    .bind(business_date)
+    .bind(slot)
+    .bind(township_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|(sold_at, sale_id, line_no)| meal_order(*sold_at, sale_id, *line_no))
+        .collect()
+}
+
+pub(super) async fn insert_one_void<'c>(
     tx: &mut sqlx::Transaction<'c, Any>,
     void: &VoidToStore,
     received_at: i64,

@@ -101,12 +101,19 @@ crate::on_both!(
     super::one_first_meal_under_concurrency
 );
 
-/// 16 terminals sell the same diner's lunch at once: the backend's verdict
-/// subsidises exactly one of them.
+/// 16 terminals sell the same diner's lunch at once: exactly one of them is
+/// the subsidised one now (the first sold), and its verdict, made on
+/// receipt, subsidised it too, whatever order they arrived in.
 async fn one_first_meal_under_concurrency(app: TestApp) {
     let w = world(&app).await;
     let app = Arc::new(app);
-    let sales: Vec<_> = (0..16).map(|_| w.lunch(w.diner_76)).collect();
+    let sales: Vec<_> = (0..16)
+        .map(|i| {
+            let mut s = w.lunch(w.diner_76);
+            s.sold_at -= chrono::Duration::seconds(100 - i);
+            s
+        })
+        .collect();
     let mut tasks = tokio::task::JoinSet::new();
     for s in &sales {
         let (app, token, body) = (
@@ -119,14 +126,19 @@ async fn one_first_meal_under_concurrency(app: TestApp) {
     while let Some(r) = tasks.join_next().await {
         r.expect("task");
     }
-    let mut subsidised = 0;
+    let mut first = Vec::new();
     for s in &sales {
         let detail = app
             .get_ok(&w.finance, &format!("/api/sales/{}", s.id))
             .await;
-        if detail["lines"][0]["expected_subsidy"] != json!("0.00") {
-            subsidised += 1;
+        if detail["lines"][0]["first_sold"] == json!(true) {
+            first.push(detail["lines"][0]["expected_subsidy"].clone());
         }
     }
-    assert_eq!(subsidised, 1);
+    assert_eq!(first, vec![json!("6.00")]);
+    // Sold a second apart: the first is the subsidised one.
+    let detail = app
+        .get_ok(&w.finance, &format!("/api/sales/{}", sales[0].id))
+        .await;
+    assert_eq!(detail["lines"][0]["first_sold"], json!(true));
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod document;
 mod edge;
 mod finance;
+mod first_meal;
 mod idempotency;
 mod misc;
 mod registration;

@@ -4,3 +4,4 @@
 mod claim;
 mod fixtures;
 mod properties;
+mod review;

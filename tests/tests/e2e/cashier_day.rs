@@ -351,7 +351,7 @@ async fn cashiers_day(b: Backend) {
     let sale_back: Sale = serde_json::from_value(stored["sale"].clone()).expect("sale");
     assert_eq!(sale_back, sales[0], "stored exactly as posted");
     assert_eq!(stored["lines"][0]["verdict"], "agrees", "{stored}");
-    assert_eq!(stored["lines"][0]["expected_paid"], 600);
+    assert_eq!(stored["lines"][0]["expected_paid"], "6.00");
     let again = b
         .get_ok(&b.admin_token, &format!("/api/sales/{}", sales[5].id))
         .await;
@@ -359,7 +359,7 @@ async fn cashiers_day(b: Backend) {
         again["lines"][0]["verdict"], "agrees",
         "second lunch: {again}"
     );
-    assert_eq!(again["lines"][0]["expected_paid"], 1200);
+    assert_eq!(again["lines"][0]["expected_paid"], "12.00");
 
     // The walk-in was a mistake: void it, post the void, print the slip.
     let void = Void {

@@ -1,0 +1,251 @@
+//! One writer for sales and voids, with group commit.
+//!
+//! Every sale and void post is queued to one task. It takes whatever posts
+//! are waiting, stores them all in one transaction (each post inside its own
+//! savepoint, so a post that fails never fails the others), commits once,
+//! and only then answers each post with its own outcomes. At a lunch rush
+//! fifty terminals share one commit (one fsync on SQLite) instead of queuing
+//! for the write lock one by one in SQLite's busy handler.
+//!
+//! Exactly-once still rests on the database: `ON CONFLICT (id) DO NOTHING`
+//! and the content hash, so two copies of a sale in one group, or in two
+//! backend processes on one PostgreSQL, are stored once.
+
+use sqlx::AnyPool;
+use sqlx::{Any, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::sales::{insert_one_sale, insert_one_void};
+use super::{Dialect, Outcome, SaleToStore, StoreError, StoreResult, VoidToStore};
+
+/// Posts waiting beyond this many are refused at once rather than queued
+/// without bound.
+const QUEUE: usize = 4096;
+
+/// One group commit stores at most about this many records; more waiting
+/// posts go in the next group.
+const GROUP_RECORDS: usize = 5000;
+
+/// Tries of a group that meets a deadlock or a busy database.
+const TRIES: u32 = 4;
+
+type Reply = oneshot::Sender<StoreResult<Vec<Outcome>>>;
+
+/// A post waiting for the writer.
+enum Job {
+    Sales {
+        sales: Vec<SaleToStore>,
+        received_at: i64,
+        reply: Reply,
+    },
+    Voids {
+        voids: Vec<VoidToStore>,
+        received_at: i64,
+        reply: Reply,
+    },
+}
+
+impl Job {
+    fn records(&self) -> usize {
+        match self {
+            Job::Sales { sales, .. } => sales.len(),
+            Job::Voids { voids, .. } => voids.len(),
+        }
+    }
+
+    fn reply(self, result: StoreResult<Vec<Outcome>>) {
+        let reply = match self {
+            Job::Sales { reply, .. } | Job::Voids { reply, .. } => reply,
+        };
+        // The poster may have gone (a timed-out request): its records are
+        // stored all the same and a retry is answered "duplicate".
+        let _ = reply.send(result);
+    }
+}
+
+/// The handle posts are queued through; the task ends when the last handle
+/// (the last clone of the store) is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer task on the current tokio runtime.
+    pub(super) fn spawn(pool: AnyPool, dialect: Dialect) -> Writer {
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        tokio::spawn(run(pool, dialect, jobs));
+        Writer { queue }
+    }
+
+    /// Stores sales; answers after the commit that holds them.
+    pub(super) async fn sales(
+        &self,
+        sales: Vec<SaleToStore>,
+        received_at: i64,
+    ) -> StoreResult<Vec<Outcome>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Sales {
+            sales,
+            received_at,
+            reply,
+        })
+        .await?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    /// Stores voids; answers after the commit that holds them.
+    pub(super) async fn voids(
+        &self,
+        voids: Vec<VoidToStore>,
+        received_at: i64,
+    ) -> StoreResult<Vec<Outcome>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Voids {
+            voids,
+            received_at,
+            reply,
+        })
+        .await?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    async fn send(&self, job: Job) -> StoreResult<()> {
+        self.queue.send(job).await.map_err(|_| gone())
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Writer("the writer task has stopped".into())
+}
+
+async fn run(pool: AnyPool, dialect: Dialect, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut records = first.records();
+        let mut group = vec![first];
+        while records < GROUP_RECORDS {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    records += job.records();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        commit_group(&pool, dialect, group).await;
+    }
+}
+
+/// Stores a group in one transaction and answers each post after the commit.
+async fn commit_group(pool: &AnyPool, dialect: Dialect, group: Vec<Job>) {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_group(pool, dialect, &group).await {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    job.reply(result);
+                }
+                return;
+            }
+            Err(StoreError::Database(e)) if attempt < TRIES && super::retryable(&e) => {
+                tracing::warn!(error = %e, attempt, "retrying a group of sales and voids");
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, posts = group.len(), "a group commit failed");
+                let message = e.to_string();
+                for job in group {
+                    job.reply(Err(StoreError::Writer(message.clone())));
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// One try at a group: the outcome of each post (its own error when its
+/// savepoint was rolled back), or the error that failed the transaction.
+async fn try_group(
+    pool: &AnyPool,
+    dialect: Dialect,
+    group: &[Job],
+) -> StoreResult<Vec<StoreResult<Vec<Outcome>>>> {
+    let mut tx = dialect.begin_write(pool).await?;
+    // Every diner whose subsidised meal the group decides, locked at once
+    // and in order (PostgreSQL), so groups of two backend processes agree.
+    let diners: Vec<i64> = group
+        .iter()
+        .flat_map(|job| match job {
+            Job::Sales { sales, .. } => sales.as_slice(),
+            Job::Voids { .. } => &[],
+        })
+        .flat_map(|s| s.lines.iter())
+        .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > 0))
+        .filter_map(|l| l.diner_id)
+        .collect();
+    dialect.lock_diners(&mut tx, &diners).await?;
+    let mut results = Vec::with_capacity(group.len());
+    for job in group {
+        sqlx::query("SAVEPOINT post").execute(&mut *tx).await?;
+        let result = match job {
+            Job::Sales {
+                sales, received_at, ..
+            } => store_sales(&mut tx, sales, *received_at).await,
+            Job::Voids {
+                voids, received_at, ..
+            } => store_voids(&mut tx, voids, *received_at).await,
+        };
+        match result {
+            Ok(outcomes) => {
+                sqlx::query("RELEASE SAVEPOINT post")
+                    .execute(&mut *tx)
+                    .await?;
+                results.push(Ok(outcomes));
+            }
+            // A deadlock or busy database: the whole group tries again.
+            Err(StoreError::Database(e)) if super::retryable(&e) => {
+                return Err(StoreError::Database(e));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a post failed; the others in its group go on");
+                sqlx::query("ROLLBACK TO SAVEPOINT post")
+                    .execute(&mut *tx)
+                    .await?;
+                results.push(Err(e));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// The sales of one post, in the order they were sold (then by id), so the
+/// verdict does not depend on how the terminal ordered its batch.
+async fn store_sales(
+    tx: &mut Transaction<'static, Any>,
+    sales: &[SaleToStore],
+    received_at: i64,
+) -> StoreResult<Vec<Outcome>> {
+    let mut order: Vec<usize> = (0..sales.len()).collect();
+    order.sort_by(|&a, &b| (sales[a].sold_at, &sales[a].id).cmp(&(sales[b].sold_at, &sales[b].id)));
+    let mut outcomes = vec![Outcome::Duplicate; sales.len()];
+    for i in order {
+        outcomes[i] = insert_one_sale(tx, &sales[i], received_at).await?;
+    }
+    Ok(outcomes)
+}
+
+async fn store_voids(
+    tx: &mut Transaction<'static, Any>,
+    voids: &[VoidToStore],
+    received_at: i64,
+) -> StoreResult<Vec<Outcome>> {
+    let mut order: Vec<usize> = (0..voids.len()).collect();
+    order.sort_by(|&a, &b| voids[a].id.cmp(&voids[b].id));
+    let mut outcomes = vec![Outcome::Duplicate; voids.len()];
+    for i in order {
+        outcomes[i] = insert_one_void(tx, &voids[i], received_at).await?;
+    }
+    Ok(outcomes)
+}
