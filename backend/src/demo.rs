@@ -191,6 +191,8 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
                 birth_date: None,
                 village: Some((*rng.pick(&VILLAGES)).to_string()),
                 card_no: Some(format!("DZ{:04}", i + 1)),
+                // Registered with the first policy, before the demo's sales.
+                active_from: Some(from),
                 inactive_since: None,
                 categories,
             }

@@ -51,6 +51,12 @@ impl TryFrom<String> for SiteKind {
     }
 }
 
+/// No canteen subsidised meals before this year: an earlier registration
+/// date is a typing mistake.
+const REGISTRATION_EARLIEST_YEAR: i32 = 2000;
+/// How far ahead a registration may be entered.
+const REGISTRATION_DAYS_AHEAD: u64 = 366;
+
 /// A diner as written by an administrator or read from the ledger.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +77,11 @@ pub struct DinerInput {
     /// Meal-card number.
     #[serde(default)]
     pub card_no: Option<String>,
+    /// Registered on the roster from this date (YYYY-MM-DD): meals before
+    /// it are not subsidised. When left out: on creation, today in the
+    /// township's time zone; on an update, the stored date is kept.
+    #[serde(default)]
+    pub active_from: Option<NaiveDate>,
     /// Inactive from this date.
     #[serde(default)]
     pub inactive_since: Option<NaiveDate>,
@@ -80,7 +91,8 @@ pub struct DinerInput {
 }
 
 impl DinerInput {
-    /// Checks the input; `today` bounds birth dates.
+    /// Checks the input; `today` bounds birth and registration dates and is
+    /// the registration date when none is given.
     pub fn into_fields(self, today: NaiveDate) -> Result<DinerFields, String> {
         check_text("the name", &self.name)?;
         for (what, text) in [
@@ -124,6 +136,17 @@ impl DinerInput {
                 canteen_core::resident_id::EARLIEST_BIRTH_YEAR
             ));
         }
+        let active_from = self.active_from.unwrap_or(today);
+        if chrono::Datelike::year(&active_from) < REGISTRATION_EARLIEST_YEAR {
+            return Err(format!(
+                "the registration date {active_from} is before {REGISTRATION_EARLIEST_YEAR}: check for a typing mistake"
+            ));
+        }
+        if active_from > today + chrono::Days::new(REGISTRATION_DAYS_AHEAD) {
+            return Err(format!(
+                "the registration date {active_from} is more than a year ahead: check for a typing mistake"
+            ));
+        }
         for g in &self.categories {
             if g.category.0.trim().is_empty() {
                 return Err("a category needs a code".into());
@@ -139,6 +162,7 @@ impl DinerInput {
             birth_date: self.birth_date.map(|d| d.to_string()),
             village: clean(self.village),
             card_no: clean(self.card_no),
+            active_from: Some(active_from.to_string()),
             inactive_since: self.inactive_since.map(|d| d.to_string()),
             categories: serde_json::to_string(&self.categories).unwrap_or_else(|_| "[]".into()),
         })
@@ -171,8 +195,7 @@ pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
         birth_date: parse_date(&row.birth_date)?,
         village: row.village.clone(),
         card_no: row.card_no.clone(),
-        // The roster does not store a registration date yet: no limit.
-        active_from: None,
+        active_from: parse_date(&row.active_from)?,
         inactive_since: parse_date(&row.inactive_since)?,
         categories,
     })
@@ -199,6 +222,9 @@ pub struct DinerView {
     pub village: Option<String>,
     /// Meal-card number.
     pub card_no: Option<String>,
+    /// Registered on the roster from (meals before it are not subsidised);
+    /// null for a diner stored before registration dates were kept: no limit.
+    pub active_from: Option<NaiveDate>,
     /// Inactive from.
     pub inactive_since: Option<NaiveDate>,
     /// Categories.
@@ -220,6 +246,7 @@ impl DinerView {
             age: d.age_on(today),
             village: d.village,
             card_no: d.card_no,
+            active_from: d.active_from,
             inactive_since: d.inactive_since,
             categories: d.categories,
             version: row.version,

@@ -41,6 +41,7 @@ enum Column {
     Village,
     Categories,
     CardNo,
+    ActiveFrom,
     InactiveSince,
 }
 
@@ -58,6 +59,9 @@ fn column(header: &str) -> Option<Column> {
         "村" | "村组" | "村名" | "所在村" | "village" => Column::Village,
         "类别" | "人员类别" | "category" | "categories" => Column::Categories,
         "卡号" | "餐卡号" | "card_no" | "card" => Column::CardNo,
+        "登记日期" | "入册日期" | "登记时间" | "active_from" | "active from" => {
+            Column::ActiveFrom
+        }
         "停用日期" | "inactive_since" => Column::InactiveSince,
         _ => return None,
     })
@@ -517,6 +521,10 @@ pub fn parse_roster(
                 birth_date: get(Column::BirthDate).map(|t| parse_date(&t)).transpose()?,
                 village: get(Column::Village),
                 card_no: get(Column::CardNo),
+                // Without the column or a date, the import date (`today`).
+                active_from: get(Column::ActiveFrom)
+                    .map(|t| parse_date(&t).map_err(|e| format!("registration date: {e}")))
+                    .transpose()?,
                 inactive_since: get(Column::InactiveSince)
                     .map(|t| parse_date(&t))
                     .transpose()?,

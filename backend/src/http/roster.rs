@@ -35,6 +35,19 @@ fn today() -> chrono::NaiveDate {
     crate::domain::local_date(chrono::Utc::now(), 480)
 }
 
+/// Today in the township: the time zone of its first site, else China's
+/// (UTC+8). A new diner's registration date defaults to it.
+async fn township_today(state: &AppState, township_id: i64) -> Result<chrono::NaiveDate, ApiError> {
+    let offset = state
+        .store
+        .sites(Some(township_id))
+        .await?
+        .iter()
+        .min_by_key(|s| s.id)
+        .map_or(480, |s| s.utc_offset_minutes);
+    Ok(crate::domain::local_date(chrono::Utc::now(), offset))
+}
+
 fn views(rows: &[DinerRow]) -> Result<Vec<DinerView>, ApiError> {
     rows.iter()
         .map(|r| DinerView::from_row(r, today()).map_err(ApiError::Internal))
@@ -75,7 +88,9 @@ async fn create_diner(
 ) -> Result<(StatusCode, Json<DinerView>), ApiError> {
     require(&person, &[Role::Admin])?;
     let t = township_in_scope(&state, &person, id).await?;
-    let fields = input.into_fields(today()).map_err(ApiError::invalid)?;
+    let fields = input
+        .into_fields(township_today(&state, t.id).await?)
+        .map_err(ApiError::invalid)?;
     let rows = state
         .store
         .insert_diners(t.id, vec![fields], actor(&person))
@@ -132,7 +147,14 @@ async fn update_diner(
 ) -> Result<Json<DinerView>, ApiError> {
     require(&person, &[Role::Admin])?;
     let row = diner_in_scope(&state, &person, id).await?;
-    let fields = input.into_fields(today()).map_err(ApiError::invalid)?;
+    let keep_active_from = input.active_from.is_none();
+    let mut fields = input
+        .into_fields(township_today(&state, row.township_id).await?)
+        .map_err(ApiError::invalid)?;
+    // Left out of an update, the registration date stays as stored.
+    if keep_active_from {
+        fields.active_from = row.active_from.clone();
+    }
     let row = state
         .store
         .update_diner(row.id, fields, actor(&person))
@@ -242,7 +264,7 @@ async fn import_diners(
     // and the blocking job stops at its next row.
     let cancel = Cancel::default();
     let _cancel_on_drop = cancel.on_drop();
-    let today = today();
+    let today = township_today(&state, t.id).await?;
     let parsed = tokio::task::spawn_blocking(move || {
         let table = read_table(&body, &ImportLimits::default(), &cancel)?;
         parse_roster(table, &known, today, &cancel)

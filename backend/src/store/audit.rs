@@ -30,6 +30,7 @@ pub(crate) fn diner_audit_json(d: &super::DinerRow) -> StoreResult<String> {
         "birth_year": d.birth_date.as_deref().and_then(|b| b.get(..4)),
         "village": d.village,
         "card_no": d.card_no,
+        "active_from": d.active_from,
         "inactive_since": d.inactive_since,
         "categories": categories,
         "version": d.version,

@@ -197,6 +197,9 @@ pub struct DinerRow {
     pub village: Option<String>,
     /// Meal-card number.
     pub card_no: Option<String>,
+    /// ISO date the diner was registered (NULL for diners stored before
+    /// registration dates were kept: no limit).
+    pub active_from: Option<String>,
     /// ISO date from which the diner is inactive.
     pub inactive_since: Option<String>,
     /// JSON array of category grants.
@@ -218,6 +221,8 @@ pub struct DinerFields {
     pub village: Option<String>,
     /// Meal-card number.
     pub card_no: Option<String>,
+    /// ISO date of registration on the roster.
+    pub active_from: Option<String>,
     /// ISO date from which inactive.
     pub inactive_since: Option<String>,
     /// JSON array of category grants.

@@ -3,7 +3,7 @@
 use super::audit::{bump, diner_audit_json, now_ms, write_audit};
 use super::*;
 
-const DINER_COLUMNS: &str = "id, township_id, name, resident_id, birth_date, village, card_no, inactive_since, categories, version";
+const DINER_COLUMNS: &str = "id, township_id, name, resident_id, birth_date, village, card_no, active_from, inactive_since, categories, version";
 
 impl Db {
     #[tracing::instrument(level = "debug", skip(self, diners, actor), fields(count = diners.len()))]
@@ -20,8 +20,8 @@ impl Db {
         for d in diners {
             let row: DinerRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO diners (township_id, name, resident_id, birth_date, village, card_no,
-                    inactive_since, categories, version, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {DINER_COLUMNS}"
+                    inactive_since, categories, version, updated_at, active_from)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {DINER_COLUMNS}"
             )))
             .bind(township_id)
             .bind(&d.name)
@@ -33,6 +33,7 @@ impl Db {
             .bind(&d.categories)
             .bind(version)
             .bind(now)
+            .bind(&d.active_from)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| unique_or(e, "a diner with this ID number is already on the roster"))?;
@@ -75,7 +76,8 @@ impl Db {
         let version = bump(&mut tx, "roster").await?;
         let row: DinerRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE diners SET name = $2, resident_id = $3, birth_date = $4, village = $5, card_no = $6,
-                inactive_since = $7, categories = $8, version = $9, updated_at = $10
+                inactive_since = $7, categories = $8, version = $9, updated_at = $10,
+                active_from = $11
              WHERE id = $1 RETURNING {DINER_COLUMNS}"
         )))
         .bind(id)
@@ -88,6 +90,7 @@ impl Db {
         .bind(&d.categories)
         .bind(version)
         .bind(now_ms())
+        .bind(&d.active_from)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_or(e, "a diner with this ID number is already on the roster"))?;

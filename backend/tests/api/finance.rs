@@ -62,8 +62,10 @@ pub async fn add_diner(
 ) -> i64 {
     static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(100);
     let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut body =
-        json!({"name": name, "resident_id": resident_id(birth, seq), "village": "大寨村"});
+    // Registered long ago unless `extra` says otherwise: the scenarios sell
+    // meals of past months.
+    let mut body = json!({"name": name, "resident_id": resident_id(birth, seq),
+        "village": "大寨村", "active_from": "2020-01-01"});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             b.insert(k.clone(), v.clone());

@@ -276,7 +276,8 @@ pub async fn world(app: &TestApp) -> World {
     app.post_ok(t, &format!("/api/sites/{site_b}/policies"), &policy(site_b))
         .await;
     let born_76 = today() - chrono::Duration::days(76 * 365 + 100);
-    let diner = |name: &str, birth: NaiveDate, seq: u32| json!({"name": name, "resident_id": resident_id(birth, seq), "village": "大寨村"});
+    // Registered long ago: the scenarios sell meals of past months.
+    let diner = |name: &str, birth: NaiveDate, seq: u32| json!({"name": name, "resident_id": resident_id(birth, seq), "village": "大寨村", "active_from": "2020-01-01"});
     let diner_76 = app
         .post_ok(
             t,

@@ -11,6 +11,7 @@ mod finance;
 mod first_meal;
 mod idempotency;
 mod misc;
+mod registration;
 mod roles;
 mod roster_import;
 mod storage;

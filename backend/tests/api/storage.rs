@@ -143,6 +143,7 @@ async fn story(db: Db) {
         birth_date: None,
         village: None,
         card_no: None,
+        active_from: Some("2026-03-01".into()),
         inactive_since: None,
         categories: "[]".into(),
     };
@@ -156,6 +157,7 @@ async fn story(db: Db) {
         .unwrap();
     let (v1, _) = db.versions().await.unwrap();
     assert!(v1 > v0);
+    assert_eq!(rows[0].active_from.as_deref(), Some("2026-03-01"));
     assert!(matches!(
         db.insert_diners(
             t.id,
