@@ -142,6 +142,7 @@ fn world(rt: &tokio::runtime::Runtime, base: &str, admin: &(String, String)) -> 
                 "resident_id": pos_terminal::demo::resident_id(birth, n),
                 "village": "大寨村",
                 "card_no": format!("{}", 200_001 + n),
+                "active_from": "2020-01-01",
             })),
         );
     }
