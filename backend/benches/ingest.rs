@@ -362,6 +362,7 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
                     township_id: Some(w.township_a),
                     site_id: Some(w.site_a),
                     password_hash: "x".into(),
+                    must_change_password: false,
                 },
                 audit(),
             )

@@ -5,7 +5,8 @@
 //! SQL serves SQLite and PostgreSQL (both take `$1` placeholders). What
 //! differs between them (connecting, migrations, how a write transaction
 //! begins, locking diners) lives in [`dialect`]. The methods are grouped by
-//! what they store: `org` (townships, sites, users, sessions, terminals),
+//! what they store: `org` (townships, sites, users, sessions, terminals), `web` (the
+//! pages' browser sessions and key),
 //! `roster` (diners, policies), `sales` (sales, voids, shifts), `audit`.
 //! Money is integer fen, times are Unix milliseconds, dates are ISO text.
 
@@ -20,10 +21,12 @@ pub mod finance;
 mod org;
 mod roster;
 mod sales;
+mod web;
 mod writer;
 
 pub use dialect::Dialect;
 pub use sales::meal_order;
+pub use web::WebSession;
 
 /// What went wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +149,9 @@ pub struct UserCredentials {
     /// False once deactivated.
     #[sqlx(try_from = "Flag")]
     pub active: bool,
+    /// True while the password is a one-time password the user must replace.
+    #[sqlx(try_from = "Flag")]
+    pub must_change_password: bool,
 }
 
 /// A new user.
@@ -163,6 +169,9 @@ pub struct NewUser {
     pub site_id: Option<i64>,
     /// PHC string of the argon2id hash.
     pub password_hash: String,
+    /// True when the password is a one-time password made for the user:
+    /// the pages ask for a new one at the first sign-in.
+    pub must_change_password: bool,
 }
 
 /// A terminal at a counter.
