@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(pages::root))
         .route(pages::LOGIN_PATH, get(pages::login_form).post(pages::login))
-        .route("/logout", axum::routing::post(pages::logout))
+        .route(pages::LOGOUT_PATH, axum::routing::post(pages::logout))
         .route(
             pages::PASSWORD_PATH,
             get(pages::password_form).post(pages::change_password),

@@ -26,6 +26,8 @@ use crate::store::{Actor, AuditEntry};
 
 /// The login page.
 pub const LOGIN_PATH: &str = "/login";
+/// The logout form's target.
+pub const LOGOUT_PATH: &str = "/logout";
 /// The password page (forced after a one-time password).
 pub const PASSWORD_PATH: &str = "/password";
 

@@ -129,8 +129,13 @@ impl FromRequestParts<AppState> for SignedIn {
         else {
             return Err(to_login(parts));
         };
-        // A one-time password must be replaced before anything else.
-        if session.must_change_password && parts.uri.path() != super::pages::PASSWORD_PATH {
+        // A one-time password must be replaced before anything else (but
+        // one may still sign out).
+        let path = parts.uri.path();
+        if session.must_change_password
+            && path != super::pages::PASSWORD_PATH
+            && path != super::pages::LOGOUT_PATH
+        {
             return Err(Redirect::to(super::pages::PASSWORD_PATH).into_response());
         }
         Ok(SignedIn {

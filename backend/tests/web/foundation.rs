@@ -285,6 +285,12 @@ async fn a_one_time_password_must_be_replaced_first() {
     browser.click("#password-submit").await;
     browser.wait_for("#password-done").await;
     assert!(!browser.has("#must-change").await);
+    // The session goes on with the new password; signing out works.
+    browser.click("#logout").await;
+    browser.wait_for("#notice").await;
+    browser
+        .sign_in(&server, &server.volunteer.username, "my-own-password-1")
+        .await;
     browser.goto(&server.url("/volunteer")).await;
     browser.wait_for("#home-intro").await;
     // The one-time password is gone; the new one works.

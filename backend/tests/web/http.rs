@@ -339,3 +339,45 @@ async fn sessions_end_when_idle_or_past_their_end_sqlite() {
 async fn sessions_end_when_idle_or_past_their_end_postgres() {
     sessions_end_when_idle_or_past_their_end(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn a_one_time_password_opens_only_the_password_page_and_logout() {
+    let server = Server::start(Backend::Sqlite).await.unwrap();
+    let id = server
+        .store
+        .credentials(&server.admin.username)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let hash = backend::auth::hash_password(PASSWORD).unwrap();
+    server
+        .store
+        .update_user_login(id, Some(hash), true, None, audit())
+        .await
+        .unwrap();
+    let res = post(
+        &server,
+        "/login",
+        &[
+            ("username", &server.admin.username),
+            ("password", PASSWORD),
+            ("next", "/admin"),
+        ],
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(res.headers()[LOCATION], "/password");
+    let line = set_cookie(res.headers(), "canteen_session");
+    let cookie = line.split(';').next().unwrap().to_string();
+    for path in ["/", "/admin", "/finance"] {
+        let res = get(&server, path, Some(&cookie)).await;
+        assert_eq!(res.headers()[LOCATION], "/password", "{path}");
+    }
+    let token = token(&server, &cookie, "/password").await;
+    let res = post(&server, "/logout", &[("csrf", &token)], Some(&cookie), &[]).await;
+    assert_eq!(res.headers()[LOCATION], "/login?bye=1");
+    let res = get(&server, "/password", Some(&cookie)).await;
+    assert_eq!(res.headers()[LOCATION], "/login?next=/password");
+}
