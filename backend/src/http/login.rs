@@ -68,12 +68,7 @@ async fn login(
     let expires_at = now + chrono::Duration::hours(i64::from(state.config.session_hours));
     state
         .store
-        .insert_session(
-            &auth::token_hash(&token.0),
-            user_id,
-            now.timestamp_millis(),
-            expires_at.timestamp_millis(),
-        )
+        .insert_session(&auth::token_hash(&token.0), user_id, now, expires_at)
         .await?;
     let user = state.store.user(user_id).await?.ok_or(ApiError::BadLogin)?;
     Ok(Json(LoginResponse {
@@ -212,7 +207,7 @@ pub(crate) async fn check_login(
     username: &str,
     password: String,
     ip: std::net::IpAddr,
-) -> Result<i64, ApiError> {
+) -> Result<canteen_core::UserId, ApiError> {
     let username = username.trim().to_string();
     if username.is_empty() || username.len() > 100 || password.len() > 1000 {
         return Err(ApiError::BadLogin);

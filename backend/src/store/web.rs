@@ -1,5 +1,8 @@
 //! The web pages' browser sessions and their CSRF key.
 
+use sqlx::FromRow;
+use sqlx::any::AnyRow;
+
 use super::*;
 
 /// A live browser session and its user.
@@ -9,22 +12,6 @@ pub struct WebSession {
     pub user: User,
     /// True while the user still has a one-time password.
     pub must_change_password: bool,
-}
-
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    id: i64,
-    username: String,
-    display_name: String,
-    #[sqlx(try_from = "String")]
-    role: Role,
-    township_id: Option<i64>,
-    site_id: Option<i64>,
-    #[sqlx(try_from = "Flag")]
-    active: bool,
-    #[sqlx(try_from = "Flag")]
-    must_change_password: bool,
-    last_seen_at: i64,
 }
 
 /// `last_seen_at` is written at most this often, so that reading pages
@@ -38,7 +25,7 @@ impl Db {
     pub async fn insert_web_session(
         &self,
         id_hash: &str,
-        user_id: i64,
+        user_id: UserId,
         now: i64,
         expires_at: i64,
         idle_ms: i64,
@@ -46,7 +33,7 @@ impl Db {
         sqlx::query(
             "DELETE FROM web_sessions WHERE user_id = $1 AND (expires_at <= $2 OR last_seen_at <= $3)",
         )
-        .bind(user_id)
+        .bind(user_id.0)
         .bind(now)
         .bind(now.saturating_sub(idle_ms))
         .execute(&self.pool)
@@ -56,7 +43,7 @@ impl Db {
              VALUES ($1, $2, $3, $3, $4)",
         )
         .bind(id_hash)
-        .bind(user_id)
+        .bind(user_id.0)
         .bind(now)
         .bind(expires_at)
         .execute(&self.pool)
@@ -73,7 +60,7 @@ impl Db {
         now: i64,
         idle_ms: i64,
     ) -> StoreResult<Option<WebSession>> {
-        let row: Option<SessionRow> = sqlx::query_as(
+        let row: Option<AnyRow> = sqlx::query(
             "SELECT u.id, u.username, u.display_name, u.role, u.township_id, u.site_id,
                     CASE WHEN u.active THEN 1 ELSE 0 END AS active,
                     CASE WHEN u.must_change_password THEN 1 ELSE 0 END AS must_change_password,
@@ -89,7 +76,10 @@ impl Db {
         let Some(row) = row else {
             return Ok(None);
         };
-        if now - row.last_seen_at >= TOUCH_EVERY_MS {
+        let user = User::from_row(&row)?;
+        let must_change_password = decode::flag(&row, "must_change_password")?;
+        let last_seen_at = decode::int(&row, "last_seen_at")?;
+        if now - last_seen_at >= TOUCH_EVERY_MS {
             sqlx::query("UPDATE web_sessions SET last_seen_at = $2 WHERE id_hash = $1")
                 .bind(id_hash)
                 .bind(now)
@@ -97,16 +87,8 @@ impl Db {
                 .await?;
         }
         Ok(Some(WebSession {
-            user: User {
-                id: row.id,
-                username: row.username,
-                display_name: row.display_name,
-                role: row.role,
-                township_id: row.township_id,
-                site_id: row.site_id,
-                active: row.active,
-            },
-            must_change_password: row.must_change_password,
+            user,
+            must_change_password,
         }))
     }
 

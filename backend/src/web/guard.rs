@@ -59,7 +59,7 @@ pub struct Finance {
     /// Who.
     pub signed: SignedIn,
     /// Their township; `None` for a county administrator.
-    pub township: Option<i64>,
+    pub township: Option<canteen_core::TownshipId>,
 }
 
 impl FromRequestParts<AppState> for Finance {
@@ -79,7 +79,7 @@ pub struct Admin {
     /// Who.
     pub signed: SignedIn,
     /// Their township; `None` for a county administrator.
-    pub township: Option<i64>,
+    pub township: Option<canteen_core::TownshipId>,
 }
 
 impl FromRequestParts<AppState> for Admin {

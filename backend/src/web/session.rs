@@ -205,7 +205,7 @@ fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
 pub(crate) async fn start(
     state: &AppState,
     jar: CookieJar,
-    user_id: i64,
+    user_id: canteen_core::UserId,
 ) -> Result<CookieJar, PageError> {
     let id = crate::auth::random_hex(32);
     let now = chrono::Utc::now();

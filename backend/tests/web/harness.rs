@@ -12,6 +12,7 @@ use std::time::Duration;
 use backend::app::Application;
 use backend::config::Config;
 use backend::store::{Actor, AuditEntry, Db, NewSite, NewUser, Role, SiteKind};
+use canteen_core::{SiteId, TownshipId};
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::handler::viewport::Viewport;
@@ -42,8 +43,8 @@ pub struct Login {
 pub struct Server {
     pub base: String,
     pub store: Db,
-    pub township_id: i64,
-    pub site_id: i64,
+    pub township_id: TownshipId,
+    pub site_id: SiteId,
     pub volunteer: Login,
     pub finance: Login,
     pub admin: Login,
@@ -113,7 +114,7 @@ impl Server {
             .await
             .expect("site");
         let hash = backend::auth::hash_password(PASSWORD).expect("hash");
-        let add = async |username: &str, name: &str, role: Role, site: Option<i64>| {
+        let add = async |username: &str, name: &str, role: Role, site: Option<SiteId>| {
             store
                 .insert_user(
                     NewUser {
