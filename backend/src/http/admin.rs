@@ -17,7 +17,7 @@ use super::views::{
 };
 use crate::auth::{self, TERMINAL_PREFIX};
 use crate::roles::{Person, Role};
-use crate::store::{Actor, AuditEntry, NewSite, NewUser, Site, Township};
+use crate::store::{Actor, AuditEntry, NewSite, NewUser, Site, Terminal, Township, User};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -121,7 +121,7 @@ struct NewTownship {
     name: String,
 }
 
-fn clean_name(name: &str, what: &str) -> Result<String, ApiError> {
+pub fn clean_name(name: &str, what: &str) -> Result<String, ApiError> {
     crate::text::check_text(&format!("the {what}'s name"), name).map_err(ApiError::invalid)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -239,33 +239,46 @@ async fn create_site(
     person: Person,
     Json(req): Json<NewSiteRequest>,
 ) -> Result<(StatusCode, Json<SiteView>), ApiError> {
-    require(&person, &[Role::Admin])?;
-    township_in_scope(&state, &person, TownshipId(req.township_id)).await?;
-    let offset = req.utc_offset_minutes.unwrap_or(480);
+    let s = add_site(
+        &state,
+        &person,
+        TownshipId(req.township_id),
+        &req.name,
+        req.kind.into(),
+        req.utc_offset_minutes,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(s.try_into()?)))
+}
+
+/// Adds a site to a township (the API's and the pages' service); the
+/// offset defaults to China's (UTC+8).
+pub async fn add_site(
+    state: &AppState,
+    person: &Person,
+    township: TownshipId,
+    name: &str,
+    kind: crate::domain::SiteKind,
+    utc_offset_minutes: Option<i64>,
+) -> Result<Site, ApiError> {
+    require(person, &[Role::Admin])?;
+    township_in_scope(state, person, township).await?;
+    let offset = utc_offset_minutes.unwrap_or(480);
     if !(-720..=840).contains(&offset) {
         return Err(ApiError::invalid(
             "utc_offset_minutes must be between -720 and 840",
         ));
     }
     let site = NewSite {
-        township_id: TownshipId(req.township_id),
-        name: clean_name(&req.name, "site")?,
-        kind: req.kind.into(),
+        township_id: township,
+        name: clean_name(name, "site")?,
+        kind,
         utc_offset_minutes: offset,
     };
-    let s = state
+    Ok(state
         .store
-        .insert_site(
-            site,
-            audit(
-                &person,
-                Some(TownshipId(req.township_id)),
-                "site.create",
-                "site",
-            ),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(s.try_into()?)))
+        .insert_site(site, audit(person, Some(township), "site.create", "site"))
+        .await?)
 }
 
 /// Terminals of a site.
@@ -321,30 +334,42 @@ async fn create_terminal(
     Path(id): Path<i64>,
     Json(req): Json<NewTerminal>,
 ) -> Result<(StatusCode, Json<TerminalCreated>), ApiError> {
-    require(&person, &[Role::Admin])?;
-    let site = site_in_scope(&state, &person, SiteId(id)).await?;
+    let (terminal, token) = add_terminal(&state, &person, SiteId(id), &req.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TerminalCreated {
+            terminal: terminal.into(),
+            token,
+        }),
+    ))
+}
+
+/// Adds a terminal to a site; answers it with its token, to show once
+/// (the API's and the pages' service).
+pub async fn add_terminal(
+    state: &AppState,
+    person: &Person,
+    site: SiteId,
+    name: &str,
+) -> Result<(Terminal, String), ApiError> {
+    require(person, &[Role::Admin])?;
+    let site = site_in_scope(state, person, site).await?;
     let token = auth::new_token(TERMINAL_PREFIX);
     let terminal = state
         .store
         .insert_terminal(
             site.id,
-            &clean_name(&req.name, "terminal")?,
+            &clean_name(name, "terminal")?,
             &auth::token_hash(&token.0),
             audit(
-                &person,
+                person,
                 Some(site.township_id),
                 "terminal.create",
                 "terminal",
             ),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TerminalCreated {
-            terminal: terminal.into(),
-            token: token.0,
-        }),
-    ))
+    Ok((terminal, token.0))
 }
 
 /// Changes to a terminal.
@@ -383,34 +408,48 @@ async fn update_terminal(
     Path(id): Path<i64>,
     Json(req): Json<UpdateTerminal>,
 ) -> Result<Json<TerminalUpdated>, ApiError> {
-    require(&person, &[Role::Admin])?;
+    let (terminal, token) =
+        change_terminal(&state, &person, TerminalId(id), req.active, req.new_token).await?;
+    Ok(Json(TerminalUpdated {
+        terminal: terminal.into(),
+        token,
+    }))
+}
+
+/// Retires or reactivates a terminal, or replaces its token (answered, to
+/// show once): the API's and the pages' service.
+pub async fn change_terminal(
+    state: &AppState,
+    person: &Person,
+    id: TerminalId,
+    active: Option<bool>,
+    new_token: bool,
+) -> Result<(Terminal, Option<String>), ApiError> {
+    require(person, &[Role::Admin])?;
     let terminal = state
         .store
-        .terminal(TerminalId(id))
+        .terminal(id)
         .await?
         .ok_or_else(|| ApiError::not_found("terminal"))?;
-    let site = site_in_scope(&state, &person, terminal.site_id)
+    let site = site_in_scope(state, person, terminal.site_id)
         .await
         .map_err(|_| ApiError::not_found("terminal"))?;
-    let token = req.new_token.then(|| auth::new_token(TERMINAL_PREFIX));
+    let token = new_token.then(|| auth::new_token(TERMINAL_PREFIX));
     let terminal = state
         .store
         .update_terminal(
             terminal.id,
-            req.active,
+            active,
             token.as_ref().map(|t| auth::token_hash(&t.0)),
             audit(
-                &person,
+                person,
                 Some(site.township_id),
                 "terminal.update",
                 "terminal",
             ),
         )
         .await?;
-    Ok(Json(TerminalUpdated {
-        terminal: terminal.into(),
-        token: token.map(|t| t.0),
-    }))
+    Ok((terminal, token.map(|t| t.0)))
 }
 
 /// Users in the caller's scope.
@@ -434,25 +473,25 @@ async fn list_users(
 /// A new user.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewUserRequest {
+pub struct NewUserRequest {
     /// Login name: 1 to 50 letters, digits, '.', '_' or '-'.
     #[schema(min_length = 1, max_length = 50, pattern = r"^[A-Za-z0-9._-]+$")]
-    username: String,
+    pub username: String,
     /// Name shown, 1 to 100 characters.
     #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
-    display_name: String,
+    pub display_name: String,
     /// Role.
-    role: RoleName,
+    pub role: RoleName,
     /// Township, for a township's administrator or finance staff.
     #[serde(default)]
-    township_id: Option<i64>,
+    pub township_id: Option<i64>,
     /// Site, for a cashier or volunteer.
     #[serde(default)]
-    site_id: Option<i64>,
+    pub site_id: Option<i64>,
     /// 10 to 200 characters; when absent, a one-time password is made and returned.
     #[serde(default)]
     #[schema(min_length = 10, max_length = 200)]
-    password: Option<String>,
+    pub password: Option<String>,
 }
 
 /// A user, with a password made for them if one was made.
@@ -478,7 +517,25 @@ async fn create_user(
     person: Person,
     Json(req): Json<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserCreated>), ApiError> {
-    require(&person, &[Role::Admin])?;
+    let (user, shown) = add_user(&state, &person, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UserCreated {
+            user: user.try_into()?,
+            password: shown,
+        }),
+    ))
+}
+
+/// Adds a user; answers the one-time password made for them when none was
+/// given (they must change it at first sign-in). The API's and the pages'
+/// service.
+pub async fn add_user(
+    state: &AppState,
+    person: &Person,
+    req: NewUserRequest,
+) -> Result<(User, Option<String>), ApiError> {
+    require(person, &[Role::Admin])?;
     let role: Role = req.role.into();
     let username = req.username.trim().to_string();
     if username.is_empty()
@@ -498,10 +555,10 @@ async fn create_user(
                 role.with_article()
             ))
         })?;
-        let site = site_in_scope(&state, &person, SiteId(site_id)).await?;
+        let site = site_in_scope(state, person, SiteId(site_id)).await?;
         (Some(site.township_id), Some(site.id))
     } else if let Some(t) = req.township_id {
-        let township = township_in_scope(&state, &person, TownshipId(t)).await?;
+        let township = township_in_scope(state, person, TownshipId(t)).await?;
         (Some(township.id), None)
     } else if role == Role::Admin && person.is_county_admin() {
         (None, None)
@@ -519,7 +576,7 @@ async fn create_user(
         }
     };
     super::login::check_new_password(&password)?;
-    let hash = super::login::hash_password(&state, password).await?;
+    let hash = super::login::hash_password(state, password).await?;
     let user = state
         .store
         .insert_user(
@@ -532,16 +589,10 @@ async fn create_user(
                 password_hash: hash,
                 must_change_password: shown.is_some(),
             },
-            audit(&person, township_id, "user.create", "user"),
+            audit(person, township_id, "user.create", "user"),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UserCreated {
-            user: user.try_into()?,
-            password: shown,
-        }),
-    ))
+    Ok((user, shown))
 }
 
 /// Changes to a user.
@@ -571,8 +622,25 @@ async fn update_user(
     Path(id): Path<i64>,
     Json(req): Json<UpdateUser>,
 ) -> Result<Json<UserCreated>, ApiError> {
-    require(&person, &[Role::Admin])?;
-    let target = match state.store.user(UserId(id)).await? {
+    let (user, shown) =
+        change_user(&state, &person, UserId(id), req.active, req.reset_password).await?;
+    Ok(Json(UserCreated {
+        user: user.try_into()?,
+        password: shown,
+    }))
+}
+
+/// Deactivates or reactivates a user, or makes them a new one-time password
+/// (answered, to show once): the API's and the pages' service.
+pub async fn change_user(
+    state: &AppState,
+    person: &Person,
+    id: UserId,
+    active: Option<bool>,
+    reset_password: bool,
+) -> Result<(User, Option<String>), ApiError> {
+    require(person, &[Role::Admin])?;
+    let target = match state.store.user(id).await? {
         Some(u)
             if person.is_county_admin()
                 || (u.township_id.is_some() && u.township_id == person.user.township_id) =>
@@ -582,20 +650,20 @@ async fn update_user(
         _ => return Err(ApiError::not_found("user")),
     };
     // Either would end the caller's own session halfway through its work.
-    if target.id == person.user.id && req.active == Some(false) {
+    if target.id == person.user.id && active == Some(false) {
         return Err(ApiError::invalid(
             "you cannot deactivate your own account: ask another administrator",
         ));
     }
-    if target.id == person.user.id && req.reset_password {
+    if target.id == person.user.id && reset_password {
         return Err(ApiError::invalid(
             "change your own password with POST /api/me/password",
         ));
     }
-    let (hash, shown) = if req.reset_password {
+    let (hash, shown) = if reset_password {
         let p = auth::new_password().0;
         (
-            Some(super::login::hash_password(&state, p.clone()).await?),
+            Some(super::login::hash_password(state, p.clone()).await?),
             Some(p),
         )
     } else {
@@ -603,16 +671,13 @@ async fn update_user(
     };
     let user = state
         .store
-        .update_user_login(target.id, hash, true, req.active, {
-            let mut a = audit(&person, target.township_id, "user.update", "user");
+        .update_user_login(target.id, hash, true, active, {
+            let mut a = audit(person, target.township_id, "user.update", "user");
             a.entity_id = target.id.to_string();
             a
         })
         .await?;
-    Ok(Json(UserCreated {
-        user: user.try_into()?,
-        password: shown,
-    }))
+    Ok((user, shown))
 }
 
 #[derive(Deserialize, IntoParams)]

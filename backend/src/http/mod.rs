@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::rate_limit::LoginLimiter;
 use crate::store::Db;
 
-mod admin;
+pub(crate) mod admin;
 mod docs;
 pub mod error;
 pub mod extract;
@@ -32,7 +32,7 @@ mod finance;
 mod free_meals;
 pub(crate) mod login;
 pub mod openapi;
-mod roster;
+pub(crate) mod roster;
 mod sales;
 mod terminal;
 pub mod views;

@@ -19,7 +19,9 @@ use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::domain::{DinerInput, DinerView, policy_book};
-use crate::import::{Cancel, ImportError, ImportLimits, RowError, parse_roster, read_table};
+use crate::import::{
+    Cancel, ImportError, ImportLimits, ParsedRoster, RowError, parse_roster, read_table,
+};
 use crate::roles::{Person, Role};
 use crate::store::DinerRow;
 
@@ -31,13 +33,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_policies, create_policy))
 }
 
-fn today() -> chrono::NaiveDate {
+pub fn today() -> chrono::NaiveDate {
     crate::domain::local_date(chrono::Utc::now(), 480)
 }
 
 /// Today in the township: the time zone of its first site, else China's
 /// (UTC+8). A new diner's registration date defaults to it.
-async fn township_today(
+pub async fn township_today(
     state: &AppState,
     township_id: TownshipId,
 ) -> Result<chrono::NaiveDate, ApiError> {
@@ -89,25 +91,35 @@ async fn create_diner(
     Path(id): Path<i64>,
     Json(input): Json<DinerInput>,
 ) -> Result<(StatusCode, Json<DinerView>), ApiError> {
-    require(&person, &[Role::Admin])?;
-    let t = township_in_scope(&state, &person, TownshipId(id)).await?;
-    let fields = input
-        .into_fields(township_today(&state, t.id).await?)
-        .map_err(ApiError::invalid)?;
-    let rows = state
-        .store
-        .insert_diners(t.id, vec![fields], actor(&person))
-        .await?;
-    let row = rows
-        .first()
-        .ok_or_else(|| ApiError::Internal("no row returned".into()))?;
+    let row = add_diner(&state, &person, TownshipId(id), input).await?;
     Ok((
         StatusCode::CREATED,
-        Json(DinerView::from_row(row, today()).map_err(ApiError::Internal)?),
+        Json(DinerView::from_row(&row, today()).map_err(ApiError::Internal)?),
     ))
 }
 
-async fn diner_in_scope(
+/// Adds a diner to a township's roster (the API's and the pages' service).
+pub async fn add_diner(
+    state: &AppState,
+    person: &Person,
+    township: TownshipId,
+    input: DinerInput,
+) -> Result<DinerRow, ApiError> {
+    require(person, &[Role::Admin])?;
+    let t = township_in_scope(state, person, township).await?;
+    let fields = input
+        .into_fields(township_today(state, t.id).await?)
+        .map_err(ApiError::invalid)?;
+    let rows = state
+        .store
+        .insert_diners(t.id, vec![fields], actor(person))
+        .await?;
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal("no row returned".into()))
+}
+
+pub async fn diner_in_scope(
     state: &AppState,
     person: &Person,
     id: DinerId,
@@ -152,23 +164,33 @@ async fn update_diner(
     Path(id): Path<i64>,
     Json(input): Json<DinerInput>,
 ) -> Result<Json<DinerView>, ApiError> {
-    require(&person, &[Role::Admin])?;
-    let row = diner_in_scope(&state, &person, DinerId(id)).await?;
+    let row = edit_diner(&state, &person, DinerId(id), input).await?;
+    Ok(Json(
+        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
+    ))
+}
+
+/// Writes over a diner's details (the API's and the pages' service).
+pub async fn edit_diner(
+    state: &AppState,
+    person: &Person,
+    id: DinerId,
+    input: DinerInput,
+) -> Result<DinerRow, ApiError> {
+    require(person, &[Role::Admin])?;
+    let row = diner_in_scope(state, person, id).await?;
     let keep_active_from = input.active_from.is_none();
     let mut fields = input
-        .into_fields(township_today(&state, row.township_id).await?)
+        .into_fields(township_today(state, row.township_id).await?)
         .map_err(ApiError::invalid)?;
     // Left out of an update, the registration date stays as stored.
     if keep_active_from {
         fields.active_from = row.active_from;
     }
-    let row = state
+    Ok(state
         .store
-        .update_diner(row.id, fields, actor(&person))
-        .await?;
-    Ok(Json(
-        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
-    ))
+        .update_diner(row.id, fields, actor(person))
+        .await?)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -257,32 +279,8 @@ async fn import_diners(
     Query(q): Query<ImportQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    require(&person, &[Role::Admin])?;
-    let t = township_in_scope(&state, &person, TownshipId(id)).await?;
     let body = body?;
-    let known: HashMap<String, DinerId> = state
-        .store
-        .diners_since(t.id, 0)
-        .await?
-        .into_iter()
-        .filter_map(|d| Some((d.resident_id?, d.id)))
-        .collect();
-    // When the request times out this future is dropped, the guard cancels,
-    // and the blocking job stops at its next row.
-    let cancel = Cancel::default();
-    let _cancel_on_drop = cancel.on_drop();
-    let today = township_today(&state, t.id).await?;
-    let parsed = tokio::task::spawn_blocking(move || {
-        let table = read_table(&body, &ImportLimits::default(), &cancel)?;
-        parse_roster(table, &known, today, &cancel)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| match e {
-        ImportError::TooLarge(m) => ApiError::Invalid("file_too_large", m),
-        ImportError::Unreadable(m) => ApiError::Invalid("unreadable_file", m),
-        ImportError::Cancelled => ApiError::Internal("the import was cancelled".into()),
-    })?;
+    let parsed = check_import(&state, &person, TownshipId(id), body).await?;
     let total_rows = parsed.good.len() + parsed.bad.len();
     if !parsed.bad.is_empty() && !q.import_good {
         let body = ImportRefused {
@@ -297,20 +295,68 @@ async fn import_diners(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response());
     }
-    let fields: Vec<_> = parsed.good.into_iter().map(|(_, f)| f).collect();
-    let imported = fields.len();
-    if imported > 0 {
-        state
-            .store
-            .insert_diners(t.id, fields, actor(&person))
-            .await?;
-    }
+    let imported = store_import(&state, &person, TownshipId(id), parsed.good).await?;
     Ok(Json(ImportReport {
         total_rows,
         imported,
         rejected: refused(parsed.bad),
     })
     .into_response())
+}
+
+/// Reads an import file against a township's roster without storing
+/// anything: the good rows and the bad ones with their row numbers.
+pub async fn check_import(
+    state: &AppState,
+    person: &Person,
+    township: TownshipId,
+    body: Bytes,
+) -> Result<ParsedRoster, ApiError> {
+    require(person, &[Role::Admin])?;
+    let t = township_in_scope(state, person, township).await?;
+    let known: HashMap<String, DinerId> = state
+        .store
+        .diners_since(t.id, 0)
+        .await?
+        .into_iter()
+        .filter_map(|d| Some((d.resident_id?, d.id)))
+        .collect();
+    // When the request times out this future is dropped, the guard cancels,
+    // and the blocking job stops at its next row.
+    let cancel = Cancel::default();
+    let _cancel_on_drop = cancel.on_drop();
+    let today = township_today(state, t.id).await?;
+    tokio::task::spawn_blocking(move || {
+        let table = read_table(&body, &ImportLimits::default(), &cancel)?;
+        parse_roster(table, &known, today, &cancel)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| match e {
+        ImportError::TooLarge(m) => ApiError::Invalid("file_too_large", m),
+        ImportError::Unreadable(m) => ApiError::Invalid("unreadable_file", m),
+        ImportError::Cancelled => ApiError::Internal("the import was cancelled".into()),
+    })
+}
+
+/// Stores the good rows of a checked import; how many.
+pub async fn store_import(
+    state: &AppState,
+    person: &Person,
+    township: TownshipId,
+    good: Vec<(usize, crate::store::DinerFields)>,
+) -> Result<usize, ApiError> {
+    require(person, &[Role::Admin])?;
+    let t = township_in_scope(state, person, township).await?;
+    let fields: Vec<_> = good.into_iter().map(|(_, f)| f).collect();
+    let imported = fields.len();
+    if imported > 0 {
+        state
+            .store
+            .insert_diners(t.id, fields, actor(person))
+            .await?;
+    }
+    Ok(imported)
 }
 
 /// Every price policy version of a site.
@@ -348,8 +394,19 @@ async fn create_policy(
     Path(id): Path<i64>,
     Json(policy): Json<PricePolicy>,
 ) -> Result<(StatusCode, Json<PricePolicy>), ApiError> {
-    require(&person, &[Role::Admin])?;
-    let site = site_in_scope(&state, &person, SiteId(id)).await?;
+    add_policy(&state, &person, SiteId(id), &policy).await?;
+    Ok((StatusCode::CREATED, Json(policy)))
+}
+
+/// Adds a price policy version to a site (the API's and the pages' service).
+pub async fn add_policy(
+    state: &AppState,
+    person: &Person,
+    site: SiteId,
+    policy: &PricePolicy,
+) -> Result<(), ApiError> {
+    require(person, &[Role::Admin])?;
+    let site = site_in_scope(state, person, site).await?;
     if policy.site_id() != site.id {
         return Err(ApiError::invalid(format!(
             "the policy names site {}, but was posted to site {}",
@@ -357,15 +414,15 @@ async fn create_policy(
             site.id
         )));
     }
-    let body = serde_json::to_string(&policy).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_string(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .store
         .upsert_policy(
             site.id,
             policy.effective_from(),
             &body,
-            audit(&person, Some(site.township_id), "policy.create", "policy"),
+            audit(person, Some(site.township_id), "policy.create", "policy"),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(policy)))
+    Ok(())
 }

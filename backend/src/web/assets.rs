@@ -23,6 +23,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../static/canteen.js"),
     ),
+    (
+        "admin.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/admin.js"),
+    ),
 ];
 
 /// The stylesheet's address with a hash of its content, so browsers may

@@ -28,6 +28,7 @@ use axum::routing::get;
 use crate::http::AppState;
 use crate::roles::Role;
 
+pub mod admin;
 pub mod assets;
 pub mod error;
 pub mod guard;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/finance", get(pages::finance_home))
         .route("/admin", get(pages::admin_home))
         .route("/static/{name}", get(assets::serve))
+        .merge(admin::routes())
         .layer(middleware::from_fn_with_state(state, session::csrf_guard))
 }
 

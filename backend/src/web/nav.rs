@@ -23,11 +23,23 @@ pub fn links(role: Role, t: &'static Messages) -> Vec<NavLink> {
     match role {
         Role::Volunteer => {}
         Role::Finance => {}
-        // Administrators may do what finance staff do (as in the API).
-        Role::Admin => links.push(NavLink {
-            href: "/finance",
-            label: t.nav_finance,
-        }),
+        Role::Admin => {
+            for (href, label) in [
+                ("/admin/diners", t.nav_roster),
+                ("/admin/import", t.nav_import),
+                ("/admin/policy", t.nav_policy),
+                ("/admin/sites", t.nav_sites),
+                ("/admin/users", t.nav_users),
+                ("/admin/audit", t.nav_audit),
+            ] {
+                links.push(NavLink { href, label });
+            }
+            // Administrators may do what finance staff do (as in the API).
+            links.push(NavLink {
+                href: "/finance",
+                label: t.nav_finance,
+            });
+        }
         Role::Cashier => {}
     }
     links.push(NavLink {
