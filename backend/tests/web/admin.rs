@@ -332,10 +332,35 @@ async fn a_new_terminal_shows_its_token_once_and_can_be_retired() {
     assert!(!browser.has("#secret").await);
     assert!(!browser.page.content().await.unwrap().contains(&token));
     // Retired: its token stops working.
-    browser.click(".retire").await;
+    submit(&browser, ".retire").await;
     browser.wait_for(&field).await;
     assert!(!browser.has(".retire").await);
     assert!(!server.store.terminals(server.site_id).await.unwrap()[0].active);
+    assert!(
+        server
+            .store
+            .terminal_by_token(&backend::auth::token_hash(&token))
+            .await
+            .unwrap()
+            .is_none_or(|t| !t.active)
+    );
+    // A new site (its form is not taken for the terminal's), in English.
+    browser.click("#lang-switch").await;
+    browser.wait_for("#site-form").await;
+    assert_eq!(browser.text("main h1").await, "Sites and terminals 大寨镇");
+    browser.fill("#site-name", "芒东村幸福公社").await;
+    submit(&browser, "#site-submit").await;
+    browser.wait_for("#site-form").await;
+    let sites = server.store.sites(Some(server.township_id)).await.unwrap();
+    assert_eq!(sites.len(), 2);
+    assert!(
+        browser
+            .page
+            .content()
+            .await
+            .unwrap()
+            .contains("芒东村幸福公社")
+    );
     browser.close().await;
     server.finish().await;
 }

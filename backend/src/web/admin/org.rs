@@ -26,6 +26,8 @@ use crate::web::{Page, PageError};
 /// A site with its terminals.
 pub struct SiteRow {
     site: Site,
+    /// Each form has its own nonce.
+    nonce: String,
     kind: &'static str,
     terminals: Vec<Terminal>,
 }
@@ -79,6 +81,7 @@ async fn sites_page(
         }
         let terminals = state.store.terminals(site.id).await?;
         sites.push(SiteRow {
+            nonce: new_nonce(),
             kind: kind_name(w, site.kind),
             site,
             terminals,

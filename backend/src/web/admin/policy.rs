@@ -126,11 +126,13 @@ fn form_lines(w: &Words, p: &PricePolicyDraft) -> Vec<FormLine> {
         &p.standard,
     )];
     lines.extend(p.brackets.iter().enumerate().map(|(i, b)| {
-        line(
-            format!("b{i}"),
-            format!("{} ({})", b.name, ages(b)),
-            &b.prices,
-        )
+        // "60-69" needs no "(60–69)" after it.
+        let label = if b.name.replace('-', "–") == ages(b) {
+            b.name.clone()
+        } else {
+            format!("{} ({})", b.name, ages(b))
+        };
+        line(format!("b{i}"), label, &b.prices)
     }));
     lines.extend(p.categories.iter().enumerate().map(|(i, c)| {
         line(
