@@ -382,7 +382,11 @@ async fn a_new_user_must_change_the_one_time_password_at_first_sign_in() {
         .await;
     assert_eq!(kept, "刘志愿");
 
+    // A volunteer without a site: refused beside the site.
     browser.fill("#username", "liu.v").await;
+    browser.click("#user-submit").await;
+    browser.wait_for("#site-error").await;
+    assert_eq!(browser.status().await, 422);
     browser
         .eval(&format!(
             "document.querySelector('#site_id').value = '{}'",
@@ -561,6 +565,15 @@ async fn hostile_forms_are_refused_and_store_nothing() {
     browser.wait_for("#import-error").await;
     assert_eq!(browser.status().await, 422);
     assert_eq!(diner_count(&server).await, 0);
+
+    // The same form sent twice at once (a double click): one diner.
+    browser.goto(&server.url("/admin/diners/new")).await;
+    browser.fill("#name", "双击").await;
+    let statuses = browser
+        .eval("(async () => { const f = document.querySelector('#diner-form'); const body = new URLSearchParams(new FormData(f)).toString(); const send = () => fetch(f.action, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body }).then(r => r.status); return (await Promise.all([send(), send(), send()])).join(','); })()")
+        .await;
+    assert_eq!(statuses, "200,200,200");
+    assert_eq!(diner_count(&server).await, 1);
     browser.close().await;
     server.finish().await;
 }

@@ -498,9 +498,10 @@ pub async fn create(
     let (township, _) = township_of(&state, &a, q.township).await?;
     let v = values_from_form(&form);
     let me = a.signed.person.user.id;
-    if let Some(outcome) = super::submitted(me, &v.nonce) {
-        return Ok(Redirect::to(&outcome).into_response());
-    }
+    let first = match super::submission(me, &v.nonce).await? {
+        super::Submission::First(first) => first,
+        super::Submission::Done(outcome) => return Ok(Redirect::to(&outcome).into_response()),
+    };
     let w = super::words(a.signed.lang);
     let action = format!("/admin/diners/new?township={}", township.id);
     let today = township_today(&state, township.id).await?;
@@ -511,7 +512,7 @@ pub async fn create(
     match add_diner(&state, &a.signed.person, township.id, input).await {
         Ok(row) => {
             let outcome = format!("/admin/diners/{}?done=saved", row.id);
-            super::remember(me, &v.nonce, outcome.clone());
+            first.done(outcome.clone());
             Ok(Redirect::to(&outcome).into_response())
         }
         Err(e) => {

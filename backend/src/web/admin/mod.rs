@@ -101,40 +101,98 @@ fn new_nonce() -> String {
 
 /// Forms that create something carry a nonce; the first submission's
 /// outcome is kept for an hour, so a second submission (a double click, a
-/// resend after a lost answer) records nothing and shows that outcome.
-#[derive(Default)]
-struct Submissions {
-    done: HashMap<(UserId, String), (Instant, String)>,
-}
+/// resend after a lost answer) records nothing and shows that outcome. A
+/// second one arriving while the first is still working waits for it.
+type Key = (UserId, String);
+
+/// When a nonce was claimed, and its outcome (`None` while the first
+/// submission works).
+type Outcomes = HashMap<Key, (Instant, Option<String>)>;
+
+static SUBMISSIONS: Mutex<Option<Outcomes>> = Mutex::new(None);
 
 const SUBMISSION_TTL: Duration = Duration::from_secs(3600);
 const MAX_SUBMISSIONS: usize = 10_000;
 
-static SUBMISSIONS: Mutex<Option<Submissions>> = Mutex::new(None);
-
-/// What the first submission of this nonce led to, if it was submitted.
-fn submitted(user: UserId, nonce: &str) -> Option<String> {
-    let guard = SUBMISSIONS.lock().ok()?;
-    let (at, outcome) = guard.as_ref()?.done.get(&(user, nonce.to_string()))?;
-    (at.elapsed() < SUBMISSION_TTL).then(|| outcome.clone())
+/// What a submission is.
+enum Submission {
+    /// The first: do the work, then [`First::done`].
+    First(First),
+    /// Submitted before: what it led to.
+    Done(String),
 }
 
-/// Records the outcome of a nonce's first submission.
-fn remember(user: UserId, nonce: &str, outcome: String) {
-    if nonce.is_empty() || nonce.len() > 64 {
-        return;
+/// The first submission of a nonce. Dropped without `done` (the work
+/// failed or was refused), the nonce is free again for a corrected form.
+struct First {
+    key: Option<Key>,
+}
+
+impl First {
+    fn done(mut self, outcome: String) {
+        if let Some(key) = self.key.take()
+            && let Ok(mut guard) = SUBMISSIONS.lock()
+            && let Some(map) = guard.as_mut()
+        {
+            map.insert(key, (Instant::now(), Some(outcome)));
+        }
     }
+}
+
+impl Drop for First {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take()
+            && let Ok(mut guard) = SUBMISSIONS.lock()
+            && let Some(map) = guard.as_mut()
+        {
+            map.remove(&key);
+        }
+    }
+}
+
+enum Seen {
+    New,
+    Working,
+    Done(String),
+}
+
+fn look(key: &Key) -> Seen {
     let Ok(mut guard) = SUBMISSIONS.lock() else {
-        return;
+        return Seen::New;
     };
-    let s = guard.get_or_insert_with(Submissions::default);
-    if s.done.len() >= MAX_SUBMISSIONS {
-        s.done.retain(|_, (at, _)| at.elapsed() < SUBMISSION_TTL);
+    let map = guard.get_or_insert_with(HashMap::new);
+    match map.get(key) {
+        Some((at, Some(outcome))) if at.elapsed() < SUBMISSION_TTL => Seen::Done(outcome.clone()),
+        Some((_, None)) => Seen::Working,
+        _ => {
+            if map.len() >= MAX_SUBMISSIONS {
+                map.retain(|_, (at, _)| at.elapsed() < SUBMISSION_TTL);
+            }
+            if map.len() < MAX_SUBMISSIONS {
+                map.insert(key.clone(), (Instant::now(), None));
+            }
+            Seen::New
+        }
     }
-    if s.done.len() < MAX_SUBMISSIONS {
-        s.done
-            .insert((user, nonce.to_string()), (Instant::now(), outcome));
+}
+
+/// Claims a form's nonce: the first submission, or what the first led to.
+async fn submission(user: UserId, nonce: &str) -> Result<Submission, PageError> {
+    if nonce.is_empty() || nonce.len() > 64 {
+        return Ok(Submission::First(First { key: None }));
     }
+    let key = (user, nonce.to_string());
+    // The first is storing: wait for it (a few seconds at most).
+    for _ in 0..50 {
+        match look(&key) {
+            Seen::New => return Ok(Submission::First(First { key: Some(key) })),
+            Seen::Done(outcome) => return Ok(Submission::Done(outcome)),
+            Seen::Working => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    Err(PageError::new(axum::http::StatusCode::CONFLICT, |t| {
+        t.err_conflict
+    }))
 }
 
 /// Reads a `YYYY-MM-DD` field: `Ok(None)` when empty.

@@ -131,9 +131,10 @@ pub async fn create_site(
     let me = a.signed.person.user.id;
     let nonce = field(&form, "nonce");
     let back = format!("/admin/sites?township={}", township.id);
-    if super::submitted(me, nonce).is_some() {
-        return Ok(Redirect::to(&back).into_response());
-    }
+    let first = match super::submission(me, nonce).await? {
+        super::Submission::First(first) => first,
+        super::Submission::Done(_) => return Ok(Redirect::to(&back).into_response()),
+    };
     let kind = match field(&form, "kind") {
         "canteen" => SiteKind::Canteen,
         _ => SiteKind::Commune,
@@ -141,7 +142,7 @@ pub async fn create_site(
     let name = field(&form, "name");
     match add_site(&state, &a.signed.person, township.id, name, kind, None).await {
         Ok(_) => {
-            super::remember(me, nonce, back.clone());
+            first.done(back.clone());
             Ok(Redirect::to(&back).into_response())
         }
         Err(e) => {
@@ -164,15 +165,18 @@ pub async fn create_terminal(
     let me = a.signed.person.user.id;
     let nonce = field(&form, "nonce");
     let site = crate::http::admin::site_in_scope(&state, &a.signed.person, SiteId(id)).await?;
-    if super::submitted(me, nonce).is_some() {
-        let mut page = sites_page(&state, &a, Some(site.township_id.0)).await?;
-        page.notice = Some(page.w.terminal_done);
-        return Ok(page.into_response());
-    }
+    let first = match super::submission(me, nonce).await? {
+        super::Submission::First(first) => first,
+        super::Submission::Done(_) => {
+            let mut page = sites_page(&state, &a, Some(site.township_id.0)).await?;
+            page.notice = Some(page.w.terminal_done);
+            return Ok(page.into_response());
+        }
+    };
     let name = field(&form, "name");
     match add_terminal(&state, &a.signed.person, site.id, name).await {
         Ok((terminal, token)) => {
-            super::remember(me, nonce, String::new());
+            first.done(String::new());
             let mut page = sites_page(&state, &a, Some(site.township_id.0)).await?;
             page.shown = Some(Shown {
                 what: format!("{} · {}", site.name, terminal.name),
@@ -230,6 +234,7 @@ pub struct UsersPage {
     roles: Vec<(&'static str, &'static str)>,
     v: UserValues,
     username_error: Option<String>,
+    site_error: Option<String>,
     error: Option<String>,
     shown: Option<Shown>,
     notice: Option<&'static str>,
@@ -291,6 +296,7 @@ async fn users_page(
             ..UserValues::default()
         },
         username_error: None,
+        site_error: None,
         error: None,
         shown: None,
         notice: None,
@@ -335,15 +341,18 @@ pub async fn create_user(
         site_id: field(&form, "site_id").to_string(),
         nonce: field(&form, "nonce").to_string(),
     };
-    if super::submitted(me, &page.v.nonce).is_some() {
-        page.notice = Some(w.user_done);
-        page.v = UserValues {
-            role: "volunteer".into(),
-            nonce: new_nonce(),
-            ..UserValues::default()
-        };
-        return Ok(page.into_response());
-    }
+    let first = match super::submission(me, &page.v.nonce).await? {
+        super::Submission::First(first) => first,
+        super::Submission::Done(_) => {
+            page.notice = Some(w.user_done);
+            page.v = UserValues {
+                role: "volunteer".into(),
+                nonce: new_nonce(),
+                ..UserValues::default()
+            };
+            return Ok(page.into_response());
+        }
+    };
     let username = page.v.username.trim();
     if username.is_empty()
         || username.len() > 50
@@ -361,6 +370,10 @@ pub async fn create_user(
     };
     let site_id = page.v.site_id.parse::<i64>().ok();
     let site_bound = Role::from(role).is_site_bound();
+    if site_bound && site_id.is_none() {
+        page.site_error = Some(w.err_site_required.to_string());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     let request = NewUserRequest {
         username: username.to_string(),
         display_name: page.v.display_name.clone(),
@@ -371,7 +384,7 @@ pub async fn create_user(
     };
     match add_user(&state, &a.signed.person, request).await {
         Ok((user, password)) => {
-            super::remember(me, &page.v.nonce, String::new());
+            first.done(String::new());
             let mut page = users_page(&state, &a, Some(page.township.id.0)).await?;
             page.shown = password.map(|secret| Shown {
                 what: user.username,
