@@ -519,10 +519,26 @@ async fn hostile_forms_are_refused_and_store_nothing() {
         .insert_diners(other.id, vec![fields], Actor::system())
         .await
         .unwrap();
+    let their_site = server
+        .store
+        .insert_site(
+            backend::store::NewSite {
+                township_id: other.id,
+                name: "别的村".into(),
+                kind: backend::store::SiteKind::Commune,
+                utc_offset_minutes: 480,
+            },
+            crate::http::audit(),
+        )
+        .await
+        .unwrap();
     for path in [
         format!("/admin/diners/{}", theirs[0].id),
         format!("/admin/diners?township={}", other.id),
         format!("/admin/import?township={}", other.id),
+        format!("/admin/users?township={}", other.id),
+        format!("/admin/sites?township={}", other.id),
+        format!("/admin/policy?site={}", their_site.id),
     ] {
         browser.goto(&server.url(&path)).await;
         browser.wait_for("#error-message").await;
@@ -544,6 +560,28 @@ async fn hostile_forms_are_refused_and_store_nothing() {
     assert_eq!(browser.status().await, 404);
     let theirs = server.store.diner(theirs[0].id).await.unwrap().unwrap();
     assert!(theirs.inactive_since.is_none());
+    // Nor a terminal for their site.
+    browser.goto(&server.url("/admin/sites")).await;
+    browser
+        .eval(&format!(
+            "document.querySelector('.add-terminal').action = '/admin/sites/{}/terminals'",
+            their_site.id
+        ))
+        .await;
+    browser
+        .fill(&format!("#terminal-{}", server.site_id), "偷偷的终端")
+        .await;
+    browser.click(".add-terminal button").await;
+    browser.wait_for("#error-message").await;
+    assert_eq!(browser.status().await, 404);
+    assert!(
+        server
+            .store
+            .terminals(their_site.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A file larger than the body limit: 413 page, nothing stored.
     let dir = tempfile::tempdir().unwrap();
