@@ -22,6 +22,26 @@ pub struct RowError {
     pub row: usize,
     /// Why.
     pub reason: String,
+    /// Why, for saying it in another language (the pages).
+    #[serde(skip)]
+    pub problem: RowProblem,
+}
+
+/// What is wrong with a row, told apart for the pages' languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowProblem {
+    /// A cell under this column holds a control character.
+    ControlCharacter(String),
+    /// No name.
+    NoName,
+    /// The ID number breaks a rule.
+    BadId(canteen_core::ResidentIdError),
+    /// The same ID number as an earlier row.
+    SameIdAsRow(usize),
+    /// The ID number is on the roster already.
+    AlreadyOnRoster,
+    /// Anything else: `reason` says it.
+    Other,
 }
 
 /// Rows read from the file: the good ones with their row numbers, and the bad.
@@ -498,18 +518,22 @@ pub fn parse_roster(
         for ((c, value), title) in columns.iter().zip(row).zip(&header) {
             if let Some(c) = c {
                 if let Some(found) = canteen_core::text::control_character(&value) {
-                    refused = Some(format!(
-                        "the cell under '{}' holds a control character ({found}): remove it",
-                        title.trim()
+                    refused = Some((
+                        format!(
+                            "the cell under '{}' holds a control character ({found}): remove it",
+                            title.trim()
+                        ),
+                        RowProblem::ControlCharacter(title.trim().to_string()),
                     ));
                 }
                 cells.insert(*c, value.trim().to_string());
             }
         }
-        if let Some(reason) = refused {
+        if let Some((reason, problem)) = refused {
             out.bad.push(RowError {
                 row: row_no,
                 reason,
+                problem,
             });
             continue;
         }
@@ -542,6 +566,7 @@ pub fn parse_roster(
                         out.bad.push(RowError {
                             row: row_no,
                             reason: format!("the same ID number as row {first}"),
+                            problem: RowProblem::SameIdAsRow(*first),
                         });
                         continue;
                     }
@@ -551,6 +576,7 @@ pub fn parse_roster(
                             reason: format!(
                                 "this ID number is already on the roster (diner {diner})"
                             ),
+                            problem: RowProblem::AlreadyOnRoster,
                         });
                         continue;
                     }
@@ -558,10 +584,20 @@ pub fn parse_roster(
                 }
                 out.good.push((row_no, fields));
             }
-            Err(reason) => out.bad.push(RowError {
-                row: row_no,
-                reason,
-            }),
+            Err(reason) => {
+                let id_error = get(Column::ResidentId)
+                    .and_then(|id| canteen_core::ResidentId::parse_as_of(&id, today).err());
+                let problem = match id_error {
+                    _ if get(Column::Name).is_none() => RowProblem::NoName,
+                    Some(e) if reason.starts_with("ID number") => RowProblem::BadId(e),
+                    _ => RowProblem::Other,
+                };
+                out.bad.push(RowError {
+                    row: row_no,
+                    reason,
+                    problem,
+                });
+            }
         }
     }
     Ok(out)
@@ -591,6 +627,12 @@ mod tests {
         assert_eq!(bad[1].0, 4);
         assert!(bad[1].1.contains("last character"), "{}", bad[1].1);
         assert_eq!(bad[2], (5, "the same ID number as row 2"));
+        assert_eq!(parsed.bad[0].problem, RowProblem::NoName);
+        assert!(matches!(
+            parsed.bad[1].problem,
+            RowProblem::BadId(canteen_core::ResidentIdError::BadCheckCharacter { .. })
+        ));
+        assert_eq!(parsed.bad[2].problem, RowProblem::SameIdAsRow(2));
         assert_eq!(parsed.good[0].1.categories[0].category.0, "tekun");
     }
 

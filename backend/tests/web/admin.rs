@@ -112,8 +112,8 @@ async fn an_administrator_imports_a_roster_with_a_bad_row_then_fixed(kind: Backe
     choose_file(&browser, "#file", &bad).await;
     browser.click("#upload").await;
     let bad_rows = browser.text("#bad-rows").await;
-    assert!(bad_rows.contains('4'), "{bad_rows}");
-    assert!(bad_rows.to_lowercase().contains("id number"), "{bad_rows}");
+    // Row 4 and its reason, in the page's language.
+    assert!(bad_rows.contains("4\t身份证号：最后一位应为"), "{bad_rows}");
     assert_eq!(browser.status().await, 422);
     assert!(browser.text("#rows-bad").await.contains("尚未保存"));
     // No plain confirm while a row is bad; nothing is stored.

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::{Words, field, fill, frame, township_of};
 use crate::http::roster::{check_import, store_import};
 use crate::http::{ApiError, AppState};
-use crate::import::ParsedRoster;
+use crate::import::{ParsedRoster, RowError, RowProblem};
 use crate::store::Township;
 use crate::web::guard::Admin;
 use crate::web::{Page, PageError};
@@ -182,13 +182,26 @@ impl ImportPage {
             .iter()
             .map(|b| BadRow {
                 row: b.row,
-                reason: b.reason.clone(),
+                reason: row_reason(w, b),
             })
             .collect();
         self.confirm_all = fill(w.confirm_import, &[("n", &n(parsed.good.len()))]);
         self.confirm_good = fill(w.import_good_only, &[("n", &n(parsed.good.len()))]);
         self.token = (!parsed.good.is_empty()).then_some(token);
         self
+    }
+}
+
+/// A bad row's reason in the reader's language (the importer's own words,
+/// in English, for what it does not tell apart).
+fn row_reason(w: &Words, e: &RowError) -> String {
+    match &e.problem {
+        RowProblem::ControlCharacter(column) => fill(w.import_control, &[("c", column)]),
+        RowProblem::NoName => w.import_no_name.to_string(),
+        RowProblem::BadId(id) => format!("{}{}", w.import_bad_id, super::diners::id_reason(w, id)),
+        RowProblem::SameIdAsRow(first) => fill(w.import_same_id, &[("n", &first.to_string())]),
+        RowProblem::AlreadyOnRoster => w.import_on_roster.to_string(),
+        RowProblem::Other => e.reason.clone(),
     }
 }
 
