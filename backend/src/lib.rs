@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod checks;
 pub mod claims;
 pub mod config;
 pub mod demo;

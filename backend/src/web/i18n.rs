@@ -10,6 +10,8 @@ use axum_extra::extract::CookieJar;
 
 use crate::roles::Role;
 
+pub mod finance;
+
 /// Name of the cookie that holds the chosen language.
 pub const LANG_COOKIE: &str = "lang";
 
@@ -146,6 +148,8 @@ pub struct Messages {
     pub err_timeout: &'static str,
     pub err_server: &'static str,
     pub err_no_site: &'static str,
+    /// The finance pages' words.
+    pub fin: &'static finance::FinanceMessages,
 }
 
 impl Messages {
@@ -221,6 +225,7 @@ static ZH: Messages = Messages {
     err_timeout: "请求时间太长，请稍后再试。",
     err_server: "服务器出错了，已记录下来。请稍后再试。",
     err_no_site: "您的账号没有分配站点，请联系管理员。",
+    fin: &finance::ZH,
 };
 
 static EN: Messages = Messages {
@@ -284,4 +289,5 @@ static EN: Messages = Messages {
     err_timeout: "The request took too long. Please try again shortly.",
     err_server: "Something went wrong on the server; it has been logged. Please try again later.",
     err_no_site: "Your account has no site. Ask an administrator.",
+    fin: &finance::EN,
 };

@@ -22,12 +22,15 @@ pub fn links(role: Role, t: &'static Messages) -> Vec<NavLink> {
     let mut links = vec![home];
     match role {
         Role::Volunteer => {}
-        Role::Finance => {}
+        Role::Finance => links.extend(finance_links(t)),
         // Administrators may do what finance staff do (as in the API).
-        Role::Admin => links.push(NavLink {
-            href: "/finance",
-            label: t.nav_finance,
-        }),
+        Role::Admin => {
+            links.push(NavLink {
+                href: "/finance",
+                label: t.nav_finance,
+            });
+            links.extend(finance_links(t));
+        }
         Role::Cashier => {}
     }
     links.push(NavLink {
@@ -35,4 +38,22 @@ pub fn links(role: Role, t: &'static Messages) -> Vec<NavLink> {
         label: t.nav_password,
     });
     links
+}
+
+/// The finance pages (finance staff and administrators).
+fn finance_links(t: &'static Messages) -> [NavLink; 3] {
+    [
+        NavLink {
+            href: super::finance::CLAIMS_PATH,
+            label: t.fin.nav_claims,
+        },
+        NavLink {
+            href: super::finance::SHIFTS_PATH,
+            label: t.fin.nav_shifts,
+        },
+        NavLink {
+            href: super::finance::WELFARE_PATH,
+            label: t.fin.nav_welfare,
+        },
+    ]
 }
