@@ -220,14 +220,14 @@ pub fn chart_svg(month: YearMonth, days: &BTreeMap<NaiveDate, i64>, label: &str)
         .filter(|d| month.contains(*d))
         .count();
     let max = days.values().copied().max().unwrap_or(0).max(1);
-    let (left, bar, base, tall) = (34_i64, 20_i64, 130_i64, 110_i64);
+    let (left, bar, base, tall) = (30_i64, 12_i64, 126_i64, 106_i64);
     let width = left + bar * i64::try_from(count).unwrap_or(31) + 6;
     let mut svg = format!(
         r##"<svg id="chart" class="chart" viewBox="0 0 {width} 160" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"##,
         escape(label)
     );
     svg.push_str(&format!(
-        r##"<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#8c8c8c"/><text x="{}" y="{}" font-size="11" text-anchor="end" fill="#555">{max}</text><text x="{}" y="{base}" font-size="11" text-anchor="end" fill="#555">0</text>"##,
+        r##"<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#8c8c8c"/><text x="{}" y="{}" font-size="13" text-anchor="end" fill="#555">{max}</text><text x="{}" y="{base}" font-size="13" text-anchor="end" fill="#555">0</text>"##,
         left - 4,
         base - tall + 4,
         left - 4
@@ -238,17 +238,17 @@ pub fn chart_svg(month: YearMonth, days: &BTreeMap<NaiveDate, i64>, label: &str)
         };
         let meals = days.get(&date).copied().unwrap_or(0);
         let h = meals.max(0) * tall / max;
-        let x = left + bar * (i64::try_from(d).unwrap_or(1) - 1) + 3;
+        let x = left + bar * (i64::try_from(d).unwrap_or(1) - 1) + 2;
         svg.push_str(&format!(
             r##"<rect class="bar" data-date="{date}" data-meals="{meals}" x="{x}" y="{}" width="{}" height="{h}" fill="#b3401a"><title>{date}: {meals}</title></rect>"##,
             base - h,
-            bar - 6
+            bar - 3
         ));
-        if d == 1 || d % 5 == 0 || d == count {
+        if d == 1 || (d % 5 == 0 && count - d >= 2) || d == count {
             svg.push_str(&format!(
-                r##"<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#555">{d}</text>"##,
-                x + (bar - 6) / 2,
-                base + 16
+                r##"<text x="{}" y="{}" font-size="13" text-anchor="middle" fill="#555">{d}</text>"##,
+                x + (bar - 3) / 2,
+                base + 18
             ));
         }
     }
@@ -430,6 +430,7 @@ pub struct SitePage {
     free_meals: i64,
     late: Vec<LateRow>,
     flags: Vec<FlagRow>,
+    flags_error: Option<&'static str>,
     notice: Option<&'static str>,
     close_error: Option<String>,
     exports: Vec<(&'static str, String, &'static str)>,
@@ -495,6 +496,17 @@ async fn site_page(
         }) => refused_flag = Some((sale_id, line_index, comment, error)),
         None => {}
     }
+    // A refused decision on a line that is not (or no longer) flagged:
+    // its reason shows above the flags.
+    let flags_error = refused_flag
+        .as_ref()
+        .filter(|r| {
+            !c.reviewed
+                .flags
+                .iter()
+                .any(|f| f.line.sale_id.to_string() == r.0 && f.line.line_index == r.1)
+        })
+        .map(|r| r.3);
     let flags = c
         .reviewed
         .flags
@@ -509,7 +521,23 @@ async fn site_page(
                     .map_or_else(|| t.ev_age_unknown.to_string(), |a| a.to_string()),
             )];
             if let Some(other) = e.other_sale {
-                evidence.push((t.ev_other_sale, other.to_string()));
+                // The sale claimed instead: its short id and when it was sold.
+                let id = other.to_string();
+                let short = id.get(..8).unwrap_or(&id).to_string();
+                let sold = c
+                    .reviewed
+                    .claim
+                    .lines
+                    .iter()
+                    .find(|l| l.sale_id == other)
+                    .map(|l| local_time(l.sold_at, offset));
+                evidence.push((
+                    t.ev_other_sale,
+                    match sold {
+                        Some(at) => format!("{short}… {} {at}", t.sold_at),
+                        None => format!("{short}…"),
+                    },
+                ));
             }
             if let Some(free) = &e.free_meal {
                 let at = site_names
@@ -578,6 +606,7 @@ async fn site_page(
         free_meals: c.free_meals_served,
         late,
         flags,
+        flags_error,
         notice,
         close_error,
         exports: vec![
@@ -691,7 +720,7 @@ pub async fn decide(
     let verdict = match form.verdict.as_str() {
         "accept" => Verdict::Accept,
         "reject" => Verdict::Reject,
-        _ => return refuse(&c, t.decision).await,
+        _ => return refuse(&c, t.err_verdict).await,
     };
     let comment = form.comment.trim();
     let done = Redirect::to(&format!(

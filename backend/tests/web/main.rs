@@ -4,6 +4,7 @@
 //! not installed.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
+mod finance;
 mod foundation;
 // Helpers for every page's tests: not each is used by each test yet.
 #[allow(dead_code)]
