@@ -138,11 +138,14 @@ pub struct TallyRow {
     paid: String,
     subsidy: String,
     ties: bool,
+    /// The total of the table (drawn in bold).
+    sum: bool,
 }
 
 impl TallyRow {
     fn of(label: impl Into<String>, t: &Tally) -> TallyRow {
         TallyRow {
+            sum: false,
             label: label.into(),
             meals: t.meals,
             standard: t.standard.to_string(),
@@ -167,10 +170,14 @@ impl Totals {
             TallyRow::of(t.regular, &c.regular),
             TallyRow::of(t.adjustments, &c.adjustments),
         ];
+        main.push(TallyRow {
+            sum: true,
+            ..TallyRow::of(t.total, &c.total)
+        });
+        // Accepted lines are part of the figures above, shown apart.
         if let Some(a) = accepted.filter(|a| a.meals != 0) {
-            main.push(TallyRow::of(t.accepted, a));
+            main.push(TallyRow::of(format!("({})", t.accepted), a));
         }
-        main.push(TallyRow::of(t.total, &c.total));
         let by_slot = c
             .by_slot
             .iter()

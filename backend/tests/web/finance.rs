@@ -887,6 +887,10 @@ async fn decision_forms_refuse_hostile_input_and_record_a_resend_once() {
     let (status, html) = page(&server, &month_page, &cookie).await;
     assert_eq!(status, 200);
     let csrf = csrf_in(&html);
+    // In English too.
+    let (_, english) = page(&server, &month_page, &format!("{cookie}; lang=en")).await;
+    assert!(english.contains("Flagged lines") && english.contains("Close this month"));
+    assert!(english.contains("Second subsidised meal in the slot"));
     let decide = format!("/finance/sites/{}/decide", seeded.canteen);
     let sale = seeded.second_sale.to_string();
     let month: YearMonth = MONTH.parse().unwrap();

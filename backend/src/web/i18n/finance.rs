@@ -216,7 +216,7 @@ pub static ZH: FinanceMessages = FinanceMessages {
     masked_id: "身份证号（部分）",
     kind: "类型",
 
-    flags_title: "待审核的标记",
+    flags_title: "被标记的记录",
     flags_none: "没有被标记的记录。",
     reason: "原因",
     evidence: "依据",
