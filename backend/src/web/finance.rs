@@ -1072,3 +1072,32 @@ pub async fn welfare(
         .collect();
     Ok(page.into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_has_a_bar_per_day_scaled_to_the_busiest() {
+        let month: YearMonth = "2026-02".parse().unwrap();
+        let mut days = BTreeMap::new();
+        days.insert(NaiveDate::from_ymd_opt(2026, 2, 3).unwrap(), 4);
+        days.insert(NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(), 2);
+        let svg = chart_svg(month, &days, "a <chart>");
+        assert_eq!(svg.matches("<rect").count(), 28);
+        assert!(
+            svg.contains(
+                r#"data-date="2026-02-03" data-meals="4" x="56" y="20" width="9" height="106""#
+            ),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"data-date="2026-02-28" data-meals="2""#)
+                && svg.contains(r#"height="53""#)
+        );
+        assert!(svg.contains(r#"aria-label="a &lt;chart&gt;""#));
+        // An empty month draws empty bars, no division by zero.
+        let empty = chart_svg(month, &BTreeMap::new(), "x");
+        assert_eq!(empty.matches(r#"height="0""#).count(), 28);
+    }
+}
