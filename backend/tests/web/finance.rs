@@ -97,6 +97,10 @@ struct Seeded {
     second_sale: SaleId,
     /// Flagged: 李桂兰's breakfast on 2 October, after a free breakfast.
     free_meal_sale: SaleId,
+    /// A lunch of 王秀英 on 6 October, not yet posted (a terminal offline).
+    late_lunch: Sale,
+    /// The first terminal's token.
+    terminal_token: String,
 }
 
 /// Where a sale is made: site, terminal, cashier.
@@ -322,6 +326,8 @@ async fn seed(server: &Server) -> Seeded {
         first_sale,
         second_sale,
         free_meal_sale,
+        late_lunch: lunch(t1, wang, d(2026, 10, 6), noon(d(2026, 10, 6))),
+        terminal_token: t1_token,
     }
 }
 
@@ -606,6 +612,36 @@ async fn finance_month_decide_close_and_download(kind: Backend) {
     browser
         .screenshot(&shot("finance-month-closed-desktop"))
         .await;
+
+    // A lunch of 6 October arrives after the close: a late adjustment of
+    // November, shown as such; October's figures do not move.
+    let res = client()
+        .post(server.url("/api/terminal/sales"))
+        .bearer_auth(&seeded.terminal_token)
+        .json(&json!({ "sales": [&seeded.late_lunch] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    browser.click("#next-month").await;
+    browser.wait_for("#late").await;
+    let late = browser.text("#late").await;
+    assert!(
+        late.contains("迟到补报") && late.contains("2026-10-06"),
+        "{late}"
+    );
+    let november = api
+        .get(&format!("/api/sites/{}/claims/2026-11", seeded.canteen))
+        .await;
+    let adjustments = row(&browser, "#totals tbody tr:nth-child(2)").await;
+    assert_eq!(adjustments, api_row(&november["totals"]["adjustments"]));
+    assert_eq!(adjustments, ["1", "12.00", "6.00", "6.00"]);
+    browser.click("#prev-month").await;
+    browser.wait_for("#status-closed").await;
+    assert_eq!(
+        row(&browser, "#total-row").await,
+        api_row(&claim["totals"]["total"])
+    );
     browser.close().await;
     server.finish().await;
 }
@@ -856,6 +892,39 @@ async fn another_townships_finance_and_a_volunteer_get_403() {
         .await
         .unwrap();
     assert!(decisions.is_empty());
+
+    // A county administrator picks the township.
+    server
+        .store
+        .insert_user(
+            backend::store::NewUser {
+                username: "county".into(),
+                display_name: "县管理员".into(),
+                role: backend::store::Role::Admin,
+                township_id: None,
+                site_id: None,
+                password_hash: backend::auth::hash_password(PASSWORD).unwrap(),
+                must_change_password: false,
+            },
+            crate::http::audit(),
+        )
+        .await
+        .unwrap();
+    let county = cookie_of(&server, "county").await;
+    let (status, html) = page(&server, "/finance/claims", &county).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"<select id="township""#) && html.contains("茂兰镇"));
+    let (status, html) = page(
+        &server,
+        &format!(
+            "/finance/claims?month={MONTH}&township={}",
+            server.township_id.0
+        ),
+        &county,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("大寨幸福食堂"));
 
     // A volunteer: 403 on every finance page, naming the roles.
     let Some(phone) = Browser::launch(Screen::Phone).await else {
