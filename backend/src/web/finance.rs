@@ -503,15 +503,18 @@ async fn site_page(
         }) => refused_flag = Some((sale_id, line_index, comment, error)),
         None => {}
     }
-    // A refused decision on a line that is not (or no longer) flagged:
-    // its reason shows above the flags.
+    // A refused decision on a line that is not (or no longer) flagged, or
+    // of a closed month (its forms are gone): the reason shows above the
+    // flags.
     let flags_error = refused_flag
         .as_ref()
         .filter(|r| {
-            !c.reviewed
-                .flags
-                .iter()
-                .any(|f| f.line.sale_id.to_string() == r.0 && f.line.line_index == r.1)
+            c.closed_at().is_some()
+                || !c
+                    .reviewed
+                    .flags
+                    .iter()
+                    .any(|f| f.line.sale_id.to_string() == r.0 && f.line.line_index == r.1)
         })
         .map(|r| r.3);
     let flags = c
@@ -890,7 +893,20 @@ pub async fn shifts(
             .or(in_scope.first())
         {
             Some(s) => s.clone(),
-            None => return Err(out_of_scope()),
+            // No site yet: the page, with nothing to show.
+            None => {
+                let today = local_date(Utc::now(), 480).to_string();
+                let page = ShiftsPage {
+                    page: Page::new(&f.signed, SHIFTS_PATH),
+                    sites: Vec::new(),
+                    site_id: 0,
+                    from: today.clone(),
+                    to: today,
+                    error: None,
+                    shifts: Vec::new(),
+                };
+                return Ok(page.into_response());
+            }
         },
     };
     let offset = site.utc_offset_minutes;

@@ -852,6 +852,12 @@ async fn another_townships_finance_and_a_volunteer_get_403() {
         .await;
     browser.wait_for("#error-message").await;
     assert_eq!(browser.status().await, 403);
+    // Their own township has no site yet: empty pages, not errors.
+    for path in ["/finance/shifts", "/finance/welfare"] {
+        browser.goto(&server.url(path)).await;
+        browser.wait_for("#shifts-none, #welfare-none").await;
+        assert_eq!(browser.status().await, 200, "{path}");
+    }
     // Their own township's month opens, and shows none of this one's.
     browser.goto(&server.url("/finance/claims")).await;
     browser.wait_for("#month-picker").await;
@@ -1049,6 +1055,10 @@ async fn decision_forms_refuse_hostile_input_and_record_a_resend_once() {
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
     }
+    // A decision on the closed month: refused, the reason shown.
+    let (status, html) = send(form("关账之后"), Some(&csrf)).await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"id="flags-error""#) && html.contains("本月已关账"));
     // A month not over yet cannot close.
     let this_month = YearMonth::of(today()).next().to_string();
     let (status, html) = post_form(
