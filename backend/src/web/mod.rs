@@ -35,6 +35,7 @@ pub mod i18n;
 pub mod nav;
 pub mod pages;
 pub mod session;
+pub mod volunteer;
 
 pub use error::PageError;
 pub use i18n::{Lang, Messages};
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/volunteer", get(pages::volunteer_home))
         .route("/finance", get(pages::finance_home))
         .route("/admin", get(pages::admin_home))
+        .merge(volunteer::router())
         .route("/static/{name}", get(assets::serve))
         .layer(middleware::from_fn_with_state(state, session::csrf_guard))
 }
