@@ -241,6 +241,7 @@
       if (t && t.name === 'diner' && t.checked && t.closest('#results')) {
         t.parentNode.parentNode.removeChild(t.parentNode);
         addPicked(form, { id: t.value, label: t.parentNode.querySelector('span').textContent });
+        form.querySelector('#results-title').hidden = !form.querySelector('#results .pick');
       }
       save(form);
     });

@@ -789,15 +789,19 @@ pub struct MonthItem {
 
 /// Totals as the page shows them.
 pub struct TotalsLine {
+    id: &'static str,
+    title: String,
     days: i64,
     served: i64,
     purchases: String,
     donations: i64,
 }
 
-impl From<FreeMealTotals> for TotalsLine {
-    fn from(t: FreeMealTotals) -> TotalsLine {
+impl TotalsLine {
+    fn of(id: &'static str, title: String, t: FreeMealTotals) -> TotalsLine {
         TotalsLine {
+            id,
+            title,
             days: t.days,
             served: t.served,
             purchases: t.purchases.to_string(),
@@ -812,9 +816,8 @@ impl From<FreeMealTotals> for TotalsLine {
 pub struct MealsPage {
     page: Page,
     site_name: String,
-    month: String,
-    this_month: TotalsLine,
-    so_far: TotalsLine,
+    served_so_far: i64,
+    totals: Vec<TotalsLine>,
     recent: Vec<MealLine>,
     items: Vec<MonthItem>,
     notice: Option<&'static str>,
@@ -903,9 +906,15 @@ pub async fn my_meals(
         .unwrap_or_default();
     Ok(MealsPage {
         site_name: v.site.name.clone(),
-        month: month.to_string(),
-        this_month: this_month.into(),
-        so_far: so_far.into(),
+        served_so_far: so_far.served,
+        totals: vec![
+            TotalsLine::of(
+                "totals-month",
+                format!("{} ({month})", t.mm_this_month),
+                this_month,
+            ),
+            TotalsLine::of("totals-so-far", t.mm_so_far.to_string(), so_far),
+        ],
         recent,
         items,
         notice,

@@ -633,3 +633,41 @@ async fn finance_staff_and_administrators_get_403_on_volunteer_pages() {
     browser.close().await;
     server.finish().await;
 }
+
+#[tokio::test]
+async fn the_volunteer_pages_on_a_desktop_and_in_english() {
+    let Some(browser) = Browser::launch(Screen::Desktop).await else {
+        return;
+    };
+    let Some(server) = Server::start(Backend::Sqlite).await else {
+        return browser.close().await;
+    };
+    let ids = seed_roster(&server).await;
+    browser
+        .sign_in(&server, &server.volunteer.username, PASSWORD)
+        .await;
+    browser.goto(&server.url("/volunteer/meals/new")).await;
+    browser.wait_for("#meal-form").await;
+    pick(&browser, "wj", ids[0]).await;
+    browser.fill("#q", "wj").await;
+    browser.wait_for("#results .pick").await;
+    browser.fill("#extra", "12").await;
+    browser.fill("#volunteers", "张大妈、李四").await;
+    browser.fill("#p0_item", "猪肉").await;
+    browser.fill("#p0_cost", "85.50").await;
+    browser.screenshot(&shot("volunteer-record-desktop")).await;
+    browser.click("#save").await;
+    browser.wait_for("#saved-notice").await;
+    browser.screenshot(&shot("volunteer-meals-desktop")).await;
+    // Every word in English too.
+    browser.click("#lang-switch").await;
+    browser.wait_for("#saved-marker").await;
+    assert_eq!(browser.text("h1").await, "My entries and totals");
+    assert_eq!(browser.text("#served-so-far").await, "Served 13 people");
+    browser.click("#recent a").await;
+    browser.wait_for("#meal-form").await;
+    assert_eq!(browser.text("h1").await, "Correct a free-meal entry");
+    assert!(browser.text("#diners").await.contains("Picked"));
+    browser.close().await;
+    server.finish().await;
+}
