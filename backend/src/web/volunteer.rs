@@ -956,3 +956,133 @@ pub async fn roster_search(
             .collect(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SiteKind;
+    use canteen_core::{SiteId, TownshipId};
+
+    fn site() -> Site {
+        Site {
+            id: SiteId(2),
+            township_id: TownshipId(1),
+            name: "勐准村".into(),
+            kind: SiteKind::Commune,
+            utc_offset_minutes: 480,
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn id() -> FreeMealId {
+        FreeMealId(uuid::Uuid::from_u128(7))
+    }
+
+    #[test]
+    fn row_keys() {
+        assert_eq!(row_key("p3_item"), Some(('p', 3, "item")));
+        assert_eq!(row_key("d0_donor"), Some(('d', 0, "donor")));
+        assert_eq!(row_key("x0_item"), None);
+        assert_eq!(row_key("p_item"), None);
+        assert_eq!(row_key("p-1_item"), None);
+        assert_eq!(row_key("p99999999999999999999999_item"), None);
+    }
+
+    #[test]
+    fn diners_once_and_bounds_noted() {
+        let f = MealInput::from_pairs(pairs(&[
+            ("diner", "5"),
+            ("diner", "5"),
+            ("diner", "x"),
+            ("diner", "6"),
+            ("p1_cost", "3"),
+        ]));
+        assert_eq!(f.diners, vec![5, 6]);
+        assert_eq!(f.purchases.len(), 2);
+        assert!(!f.too_many);
+        let many: Vec<(String, String)> = (0..=MAX_DINERS)
+            .map(|i| ("diner".to_string(), i.to_string()))
+            .collect();
+        let f = MealInput::from_pairs(many);
+        assert!(f.too_many);
+        assert_eq!(f.diners.len(), MAX_DINERS);
+        let f = MealInput::from_pairs(pairs(&[("d200_item", "菜")]));
+        assert!(f.too_many && f.donations.is_empty());
+    }
+
+    #[test]
+    fn headcount_adds_people_not_on_the_roster() {
+        let t = super::super::Lang::Zh.t();
+        let today = date("2026-03-10");
+        let mut f = MealInput::from_pairs(pairs(&[
+            ("date", "2026-03-09"),
+            ("slot", "lunch"),
+            ("diner", "1"),
+            ("diner", "2"),
+            ("extra", "3"),
+            ("volunteers", "张大妈、 李四,,王五"),
+            ("p0_item", "猪肉"),
+            ("p0_cost", "85.5"),
+            ("p1_item", ""),
+            ("d0_item", "青菜"),
+        ]));
+        let day = f.check_day(t, id(), &site(), today, None).unwrap();
+        assert_eq!(day.headcount, Some(5));
+        assert_eq!(day.eaten(), 5);
+        assert_eq!(day.volunteers, vec!["张大妈", "李四", "王五"]);
+        assert_eq!(day.purchases.len(), 1);
+        assert_eq!(day.purchases[0].cost.to_string(), "85.50");
+        assert_eq!(day.donations[0].donor, None);
+        // Shown again for a correction, it reads back the same.
+        let mut again = MealInput::of_day(&day);
+        assert_eq!(again.extra, "3");
+        assert_eq!(again.check_day(t, id(), &site(), today, None), Some(day));
+        // Only diners: no headcount.
+        let mut f = MealInput::from_pairs(pairs(&[
+            ("date", "2026-03-09"),
+            ("slot", "dinner"),
+            ("diner", "1"),
+        ]));
+        let day = f.check_day(t, id(), &site(), today, None).unwrap();
+        assert_eq!(day.headcount, None);
+    }
+
+    #[test]
+    fn refusals_name_their_field() {
+        let t = super::super::Lang::En.t();
+        let today = date("2026-03-10");
+        let mut f = MealInput::from_pairs(pairs(&[
+            ("date", "2026-03-11"),
+            ("slot", "brunch"),
+            ("extra", "0"),
+            ("volunteers", "a\u{7}b"),
+            ("p0_item", "oil"),
+            ("d0_qty", "3"),
+        ]));
+        assert_eq!(f.check_day(t, id(), &site(), today, None), None);
+        assert_eq!(f.errors.date, Some(t.fm_err_date));
+        assert_eq!(f.errors.slot, Some(t.fm_err_slot));
+        assert_eq!(f.errors.nobody, Some(t.fm_err_nobody));
+        assert_eq!(f.errors.volunteers, Some(t.fm_err_text));
+        assert_eq!(f.purchases[0].error, Some(t.fm_err_purchase));
+        assert_eq!(f.donations[0].error, Some(t.fm_err_donation));
+        // A correction may not move a day out of the window.
+        let mut f = MealInput::from_pairs(pairs(&[
+            ("date", "2026-03-01"),
+            ("slot", "lunch"),
+            ("extra", "2"),
+        ]));
+        let oldest = Some(date("2026-03-03"));
+        assert_eq!(f.check_day(t, id(), &site(), today, oldest), None);
+        assert_eq!(f.errors.date, Some(t.fm_err_too_old));
+    }
+}
