@@ -449,9 +449,71 @@ async fn a_volunteer_corrects_their_entry_but_not_another_sites() {
         .await
         .unwrap();
     assert_eq!(other.len(), 1, "another site's day is unchanged");
-    // Its day does not count in this site's totals or list.
+    // Another volunteer of this site: their day can be seen, not corrected.
+    server
+        .store
+        .insert_user(
+            NewUser {
+                username: "vol3".into(),
+                display_name: "钱三".into(),
+                role: Role::Volunteer,
+                township_id: Some(server.township_id),
+                site_id: Some(server.site_id),
+                password_hash: backend::auth::hash_password(PASSWORD).unwrap(),
+                must_change_password: false,
+            },
+            audit(),
+        )
+        .await
+        .unwrap();
+    let token3 = api_token(&server, "vol3").await;
+    let theirs = uuid::Uuid::new_v4();
+    let res = reqwest::Client::new()
+        .post(server.url(&format!("/api/sites/{}/free-meals", server.site_id)))
+        .bearer_auth(&token3)
+        .json(&json!({"id": theirs, "site_id": server.site_id.0, "date": today, "slot": "breakfast", "headcount": 2, "volunteers": ["钱三"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    browser
+        .goto(&server.url(&format!("/volunteer/meals/{theirs}")))
+        .await;
+    browser.wait_for("#why-read-only").await;
+    assert_eq!(browser.status().await, 200);
+    assert!(
+        browser
+            .text("#why-read-only")
+            .await
+            .contains("只有记录这一天的志愿者")
+    );
+    assert!(browser.text("#meal-facts").await.contains("钱三"));
+    assert!(!browser.has("#meal-form").await);
+    browser.goto(&server.url("/volunteer/meals/new")).await;
+    browser.wait_for("#meal-form").await;
+    let status = browser
+        .eval(&format!(
+            "(() => {{ const f = new FormData(document.querySelector('#meal-form')); f.set('extra', '1'); f.set('op', 'save'); \
+             return fetch('/volunteer/meals/{theirs}', {{method: 'POST', headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}, body: new URLSearchParams(f).toString()}}).then(r => r.status); }})()"
+        ))
+        .await;
+    assert_eq!(status, 403);
+    let kept = server
+        .store
+        .free_meal_versions(canteen_core::FreeMealId(theirs))
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    // Another site's day does not count in this site's totals; theirs does.
     browser.goto(&server.url("/volunteer/meals")).await;
-    assert_eq!(browser.text("#served-so-far").await, "惠及 7 人次");
+    assert_eq!(browser.text("#served-so-far").await, "惠及 9 人次");
+    // Only the volunteer's own days are in their list.
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('#recent li').length")
+            .await,
+        1
+    );
     browser.close().await;
     server.finish().await;
 }
@@ -600,6 +662,16 @@ async fn hostile_free_meal_forms_are_refused_with_the_reason_by_the_field() {
     assert!(html.contains("王建国") && html.contains("王建华"), "{html}");
     assert!(html.contains(&format!("value=\"{}\" checked", ids[1].0)));
     assert!(html.contains("value=\"6\""));
+    // Without a script: "add a row" comes back with one more of each.
+    let (status, html) = post_form(
+        &browser,
+        path,
+        "f.set('op', 'rows'); f.set('p0_item', '油'); f.set('p1_item', '盐')",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"p3_item\"") && !html.contains("name=\"p4_item\""));
+    assert!(html.contains("value=\"盐\""));
     // The live search's answers are a volunteer's only, and never an ID.
     let found = browser
         .eval("fetch('/volunteer/roster?q=C0002').then(r => r.json())")
