@@ -22,6 +22,7 @@ pub mod import;
 pub mod ingest;
 pub mod rate_limit;
 pub mod roles;
+pub mod roster_search;
 pub mod store;
 pub mod text;
 pub mod web;

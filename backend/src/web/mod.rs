@@ -36,6 +36,7 @@ pub mod i18n;
 pub mod nav;
 pub mod pages;
 pub mod session;
+pub mod volunteer;
 
 pub use error::PageError;
 pub use i18n::{Lang, Messages};
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(finance::SHIFTS_PATH, get(finance::shifts))
         .route(finance::WELFARE_PATH, get(finance::welfare))
+        .merge(volunteer::router())
         .route("/static/{name}", get(assets::serve))
         .layer(middleware::from_fn_with_state(state, session::csrf_guard))
 }

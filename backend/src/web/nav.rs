@@ -21,7 +21,16 @@ pub fn links(role: Role, t: &'static Messages) -> Vec<NavLink> {
     };
     let mut links = vec![home];
     match role {
-        Role::Volunteer => {}
+        Role::Volunteer => {
+            links.push(NavLink {
+                href: super::volunteer::RECORD_PATH,
+                label: t.nav_record_meal,
+            });
+            links.push(NavLink {
+                href: super::volunteer::MEALS_PATH,
+                label: t.nav_my_meals,
+            });
+        }
         Role::Finance => links.extend(finance_links(t)),
         // Administrators may do what finance staff do (as in the API).
         Role::Admin => {

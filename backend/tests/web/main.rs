@@ -10,3 +10,4 @@ mod foundation;
 #[allow(dead_code)]
 mod harness;
 mod http;
+mod volunteer;
