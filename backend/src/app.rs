@@ -125,9 +125,18 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish
     /// (for at most the grace period).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then as [`Application::run_until_stopped`]
+    /// (tests stop and restart a server on the same port with it).
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         let signal = async move {
-            shutdown_signal().await;
+            stop.await;
             tracing::info!("shutting down: finishing requests in flight");
             let _ = tx.send(true);
         };

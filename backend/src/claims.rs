@@ -424,6 +424,7 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<String, ClaimsError>
             "the {what} is longer than {max} characters"
         )));
     }
+    crate::text::check_text(&format!("the {what}"), t).map_err(ClaimsError::BadText)?;
     Ok(t.to_string())
 }
 

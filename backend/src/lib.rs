@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod checks;
 pub mod claims;
 pub mod config;
 pub mod demo;
@@ -21,6 +22,7 @@ pub mod import;
 pub mod ingest;
 pub mod rate_limit;
 pub mod roles;
+pub mod roster_search;
 pub mod store;
 pub mod text;
 pub mod web;

@@ -24,6 +24,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../static/canteen.js"),
     ),
     (
+        "free-meal.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/free-meal.js"),
+    ),
+    (
         "admin.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/admin.js"),
@@ -49,6 +54,17 @@ pub fn script_href() -> &'static str {
         format!(
             "/static/canteen.js?v={}",
             &crate::auth::sha256_hex(ASSETS[1].2)[..12]
+        )
+    })
+}
+
+/// The volunteers' free-meal script (see `static/free-meal.js`).
+pub fn free_meal_script_href() -> &'static str {
+    static HREF: OnceLock<String> = OnceLock::new();
+    HREF.get_or_init(|| {
+        format!(
+            "/static/free-meal.js?v={}",
+            &crate::auth::sha256_hex(ASSETS[2].2)[..12]
         )
     })
 }

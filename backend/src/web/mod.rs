@@ -23,7 +23,7 @@
 
 use axum::Router;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::http::AppState;
 use crate::roles::Role;
@@ -31,11 +31,13 @@ use crate::roles::Role;
 pub mod admin;
 pub mod assets;
 pub mod error;
+pub mod finance;
 pub mod guard;
 pub mod i18n;
 pub mod nav;
 pub mod pages;
 pub mod session;
+pub mod volunteer;
 
 pub use error::PageError;
 pub use i18n::{Lang, Messages};
@@ -56,6 +58,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/volunteer", get(pages::volunteer_home))
         .route("/finance", get(pages::finance_home))
         .route("/admin", get(pages::admin_home))
+        .route(finance::CLAIMS_PATH, get(finance::township_month))
+        .route("/finance/sites/{id}", get(finance::site_month))
+        .route("/finance/sites/{id}/decide", post(finance::decide))
+        .route("/finance/sites/{id}/close", post(finance::close))
+        .route(
+            "/finance/sites/{id}/export/{format}",
+            get(finance::export_claim),
+        )
+        .route(finance::SHIFTS_PATH, get(finance::shifts))
+        .route(finance::WELFARE_PATH, get(finance::welfare))
+        .merge(volunteer::router())
         .route("/static/{name}", get(assets::serve))
         .merge(admin::routes())
         .layer(middleware::from_fn_with_state(state, session::csrf_guard))

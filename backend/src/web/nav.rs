@@ -21,8 +21,17 @@ pub fn links(role: Role, t: &'static Messages) -> Vec<NavLink> {
     };
     let mut links = vec![home];
     match role {
-        Role::Volunteer => {}
-        Role::Finance => {}
+        Role::Volunteer => {
+            links.push(NavLink {
+                href: super::volunteer::RECORD_PATH,
+                label: t.nav_record_meal,
+            });
+            links.push(NavLink {
+                href: super::volunteer::MEALS_PATH,
+                label: t.nav_my_meals,
+            });
+        }
+        Role::Finance => links.extend(finance_links(t)),
         Role::Admin => {
             for (href, label) in [
                 ("/admin/diners", t.nav_roster),
@@ -39,6 +48,7 @@ pub fn links(role: Role, t: &'static Messages) -> Vec<NavLink> {
                 href: "/finance",
                 label: t.nav_finance,
             });
+            links.extend(finance_links(t));
         }
         Role::Cashier => {}
     }
@@ -47,4 +57,22 @@ pub fn links(role: Role, t: &'static Messages) -> Vec<NavLink> {
         label: t.nav_password,
     });
     links
+}
+
+/// The finance pages (finance staff and administrators).
+fn finance_links(t: &'static Messages) -> [NavLink; 3] {
+    [
+        NavLink {
+            href: super::finance::CLAIMS_PATH,
+            label: t.fin.nav_claims,
+        },
+        NavLink {
+            href: super::finance::SHIFTS_PATH,
+            label: t.fin.nav_shifts,
+        },
+        NavLink {
+            href: super::finance::WELFARE_PATH,
+            label: t.fin.nav_welfare,
+        },
+    ]
 }

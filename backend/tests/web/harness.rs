@@ -50,6 +50,27 @@ pub struct Server {
     pub admin: Login,
     schema: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
+    /// The configuration it runs with (a restart binds the same port).
+    config: Config,
+    /// Stops the running server, and its task.
+    running: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    )>,
+}
+
+/// Serves `app` until the returned sender is used (or dropped).
+fn serve(
+    app: Application,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    (tx, task)
 }
 
 fn audit() -> AuditEntry {
@@ -93,10 +114,14 @@ impl Server {
             }
         };
         edit(&mut config);
-        let app = Application::build(config).await.expect("the app builds");
+        let app = Application::build(config.clone())
+            .await
+            .expect("the app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        // A restart comes back on the same port.
+        config.listen.set_port(app.port());
         let store = app.store().clone();
-        tokio::spawn(app.run_until_stopped());
+        let running = Some(serve(app));
         let township = store
             .insert_township("大寨镇", audit())
             .await
@@ -148,7 +173,26 @@ impl Server {
             admin,
             schema,
             _dir: dir,
+            config,
+            running,
         })
+    }
+
+    /// Stops the server (its listener closes; requests in flight finish).
+    pub async fn stop(&mut self) {
+        if let Some((stop, task)) = self.running.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+
+    /// Starts the server again on the same port and database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let app = Application::build(self.config.clone())
+            .await
+            .expect("the app builds again");
+        self.running = Some(serve(app));
     }
 
     /// The address of a path.

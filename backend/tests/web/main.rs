@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
 mod admin;
+mod finance;
 mod foundation;
 // Helpers for every page's tests: not each is used by each test yet.
 #[allow(dead_code)]
 mod harness;
 mod http;
+mod volunteer;

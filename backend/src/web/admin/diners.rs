@@ -10,7 +10,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use canteen_core::{CategoryCode, CategoryGrant, DinerId, ResidentId, ResidentIdError};
-use pinyin::ToPinyinMulti;
 use serde::{Deserialize, Serialize};
 
 use super::{PAGE_SIZE, Words, date_field, field, fill, frame, new_nonce, township_of};
@@ -59,36 +58,6 @@ pub struct RosterPage {
     notice: Option<&'static str>,
 }
 
-/// The pinyin initials of each character (every reading), or the
-/// character itself when it is a letter or digit.
-fn initials(c: char) -> Vec<char> {
-    let mut out = Vec::new();
-    if let Some(multi) = c.to_pinyin_multi() {
-        for p in multi {
-            if let Some(i) = p.first_letter().chars().next() {
-                let i = i.to_ascii_lowercase();
-                if !out.contains(&i) {
-                    out.push(i);
-                }
-            }
-        }
-    } else if c.is_alphanumeric() {
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
-/// True when `query` (lower-case letters) is the start of the name's
-/// pinyin initials, in any reading: "wxh" finds 王小花.
-fn initials_match(name: &str, query: &str) -> bool {
-    let chars: Vec<char> = name.chars().filter(|c| !c.is_whitespace()).collect();
-    let q: Vec<char> = query.chars().collect();
-    q.len() <= chars.len()
-        && q.iter()
-            .zip(&chars)
-            .all(|(letter, c)| initials(*c).contains(letter))
-}
-
 /// True when a diner matches the search: name, pinyin initials, card
 /// number or village.
 fn matches(d: &DinerRow, query: &str) -> bool {
@@ -100,7 +69,8 @@ fn matches(d: &DinerRow, query: &str) -> bool {
     d.name.contains(query)
         || d.card_no.as_deref().is_some_and(|c| c.contains(query))
         || d.village.as_deref().is_some_and(|v| v.contains(query))
-        || (lower.chars().all(|c| c.is_ascii_lowercase()) && initials_match(&d.name, &lower))
+        || (lower.chars().all(|c| c.is_ascii_lowercase())
+            && crate::roster_search::initials_match(&d.name, &lower))
 }
 
 fn categories_text(grants: &[CategoryGrant]) -> String {
@@ -661,20 +631,4 @@ pub async fn set_active(
         township.id
     ))
     .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pinyin_initials_match_every_reading_from_the_start() {
-        assert!(initials_match("王小花", "wxh"));
-        assert!(initials_match("王小花", "wx"));
-        assert!(!initials_match("王小花", "xh"));
-        assert!(!initials_match("王小花", "wxhh"));
-        // 长 reads chang or zhang.
-        assert!(initials_match("长江", "cj"));
-        assert!(initials_match("长江", "zj"));
-    }
 }
