@@ -220,3 +220,24 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
         )
     }
 }
+
+impl From<crate::ingest::IngestError> for ApiError {
+    fn from(e: crate::ingest::IngestError) -> ApiError {
+        match e {
+            crate::ingest::IngestError::Store(s) => ApiError::Store(s),
+            crate::ingest::IngestError::Stored(d) => ApiError::Store(d.into()),
+        }
+    }
+}
+
+impl From<crate::domain::StoredDataError> for ApiError {
+    fn from(e: crate::domain::StoredDataError) -> ApiError {
+        ApiError::Store(e.into())
+    }
+}
+
+impl From<crate::domain::DinerError> for ApiError {
+    fn from(e: crate::domain::DinerError) -> ApiError {
+        ApiError::invalid(e.to_string())
+    }
+}

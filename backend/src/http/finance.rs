@@ -622,8 +622,7 @@ async fn welfare_list(
     let roster = rows
         .iter()
         .map(diner_from_row)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::Internal)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let diners = absent_regulars(&meals, &roster, today, rule)
         .into_iter()
         .filter_map(|r| {

@@ -643,6 +643,62 @@ async fn unreadable_values(db: Db) {
         .unwrap();
         assert!(db.diner(id).await.unwrap().is_some(), "{column}");
     }
+    // A subsidised diner meal stored without its diner is not claimed for
+    // diner 0: the claim's records refuse to load.
+    let site = db
+        .insert_site(
+            NewSite {
+                township_id: t.id,
+                name: "食堂".into(),
+                kind: backend::store::SiteKind::Canteen,
+                utc_offset_minutes: 480,
+            },
+            audit("site.create"),
+        )
+        .await
+        .unwrap();
+    let cashier = db
+        .insert_user(
+            NewUser {
+                username: "c".into(),
+                display_name: "C".into(),
+                role: backend::store::Role::Cashier,
+                township_id: Some(t.id),
+                site_id: Some(site.id),
+                password_hash: "h".into(),
+            },
+            audit("user.create"),
+        )
+        .await
+        .unwrap();
+    let terminal = db
+        .insert_terminal(site.id, "一号", "hash1", audit("terminal.create"))
+        .await
+        .unwrap();
+    let mut sale = sale(
+        "00000000-0000-0000-0000-00000000000a",
+        &site,
+        terminal.id,
+        cashier.id,
+        id,
+        600,
+    );
+    sale.lines.clear();
+    db.insert_sales(vec![sale], at(5)).await.unwrap();
+    db.execute_raw(format!(
+        "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, quantity, standard, amount, subsidy,
+            verdict, business_date, slot, township_id)
+         VALUES ('00000000-0000-0000-0000-00000000000a', 1, 'diner_meal', NULL, 1, 1200, 600, 600,
+            'agrees', '2026-03-02', 'lunch', {})",
+        t.id.0
+    ))
+    .await
+    .unwrap();
+    let month = canteen_core::YearMonth::new(2026, 3).unwrap();
+    match db.claim_records(t.id, month).await {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains("no diner"), "{m}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
