@@ -207,6 +207,8 @@ struct ImportRefused {
     code: &'static str,
     /// What to do.
     message: String,
+    /// What to do, in Chinese.
+    message_zh: String,
     /// Data rows in the file.
     total_rows: usize,
     /// Always 0.
@@ -281,6 +283,10 @@ async fn import_diners(
             code: "import_rejected",
             message: format!(
                 "{} of {total_rows} rows have problems; nothing was imported. Fix them, or import the good rows with ?import_good=true",
+                parsed.bad.len()
+            ),
+            message_zh: format!(
+                "共 {total_rows} 行，其中 {} 行有问题，未导入任何数据。请修改后重试，或加 ?import_good=true 只导入正确的行。",
                 parsed.bad.len()
             ),
             total_rows,

@@ -226,6 +226,9 @@ struct BatchResult {
     /// How many were refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// How many were refused, in Chinese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_zh: Option<String>,
     /// One status per record, in the order posted.
     results: Vec<ItemStatus>,
 }
@@ -284,6 +287,7 @@ fn batch_response(results: Vec<ItemStatus>) -> Response {
             axum::Json(BatchResult {
                 code: None,
                 message: None,
+                message_zh: None,
                 results,
             }),
         )
@@ -293,6 +297,10 @@ fn batch_response(results: Vec<ItemStatus>) -> Response {
         code: Some("batch_has_refusals"),
         message: Some(format!(
             "{refused} of {} records were refused; see each result",
+            results.len()
+        )),
+        message_zh: Some(format!(
+            "共 {} 条记录，其中 {refused} 条被拒收，其余已保存，详见各条结果。",
             results.len()
         )),
         results,
