@@ -143,9 +143,15 @@ struct Context {
     policies: PolicyBook,
 }
 
-async fn context(store: &Db, site: &Site, diner_ids: Vec<DinerId>) -> Result<Context, IngestError> {
+async fn context(
+    store: &Db,
+    site: &Site,
+    cashier_ids: Vec<UserId>,
+    diner_ids: Vec<DinerId>,
+) -> Result<Context, IngestError> {
+    // Only the users the batch names: a township may have many.
     let cashiers = store
-        .users(Some(site.township_id))
+        .users_by_ids(site.township_id, &cashier_ids)
         .await?
         .into_iter()
         .filter(|u| u.active && u.role == Role::Cashier && u.site_id == Some(site.id))
@@ -363,7 +369,14 @@ pub async fn prepare_sales(
             _ => None,
         })
         .collect();
-    let ctx = context(store, site, ids.into_iter().collect()).await?;
+    let cashiers: HashSet<UserId> = sales.iter().map(|s| s.cashier_id).collect();
+    let ctx = context(
+        store,
+        site,
+        cashiers.into_iter().collect(),
+        ids.into_iter().collect(),
+    )
+    .await?;
     Ok(sales
         .iter()
         .map(|s| check_sale(s, terminal, site, &ctx, now))
@@ -377,7 +390,8 @@ pub async fn prepare_voids(
     site: &Site,
     voids: &[Void],
 ) -> Result<Vec<Result<VoidToStore, Refusal>>, IngestError> {
-    let ctx = context(store, site, Vec::new()).await?;
+    let cashiers: HashSet<UserId> = voids.iter().map(|v| v.voided_by).collect();
+    let ctx = context(store, site, cashiers.into_iter().collect(), Vec::new()).await?;
     Ok(voids
         .iter()
         .map(|v| {
