@@ -667,6 +667,7 @@ async fn unreadable_values(db: Db) {
                 township_id: Some(t.id),
                 site_id: Some(site.id),
                 password_hash: "h".into(),
+                must_change_password: false,
             },
             audit("user.create"),
         )
@@ -745,6 +746,7 @@ async fn a_failing_post_fails_alone(db: Db) {
                 township_id: Some(t.id),
                 site_id: Some(site.id),
                 password_hash: "h".into(),
+                must_change_password: false,
             },
             audit("user.create"),
         )
