@@ -28,6 +28,9 @@ pub enum AppError {
     /// The address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    /// The demo could not be seeded.
+    #[error("demo: {0}")]
+    Demo(#[from] crate::demo::DemoError),
     /// Anything else at start.
     #[error("{0}")]
     Other(String),
@@ -70,7 +73,7 @@ impl Application {
         let mut first_admin = None;
         if !store.has_users().await? {
             if config.demo {
-                first_admin = Some(crate::demo::seed(&store).await.map_err(AppError::Other)?);
+                first_admin = Some(crate::demo::seed(&store).await?);
             } else {
                 first_admin = Some(make_first_admin(&store).await?);
             }

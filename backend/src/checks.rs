@@ -222,7 +222,7 @@ pub async fn welfare(
         .iter()
         .map(diner_from_row)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(StoreError::Corrupt)?;
+        .map_err(StoreError::from)?;
     let diners = absent_regulars(&meals, &roster, today, rule)
         .into_iter()
         .filter_map(|r| {

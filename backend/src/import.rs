@@ -27,22 +27,52 @@ pub struct RowError {
     pub problem: RowProblem,
 }
 
-/// What is wrong with a row, told apart for the pages' languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowProblem {
-    /// A cell under this column holds a control character.
-    ControlCharacter(String),
-    /// No name.
-    NoName,
-    /// The ID number breaks a rule.
-    BadId(canteen_core::ResidentIdError),
-    /// The same ID number as an earlier row.
-    SameIdAsRow(usize),
-    /// The ID number is on the roster already.
-    AlreadyOnRoster,
-    /// Anything else: `reason` says it.
-    Other,
+impl RowError {
+    fn new(row: usize, problem: RowProblem) -> RowError {
+        RowError {
+            row,
+            reason: problem.to_string(),
+            problem,
+        }
+    }
 }
+
+/// What is wrong with one row, said so that a person can fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowProblem {
+    /// A cell holds a control character.
+    #[error("the cell under '{column}' holds a control character ({found}): remove it")]
+    ControlCharacter {
+        /// The column's title.
+        column: String,
+        /// The character and where.
+        found: canteen_core::ControlCharacter,
+    },
+    /// No name.
+    #[error("the name is empty")]
+    NoName,
+    /// A date cell that is no date.
+    #[error("'{0}' is not a date (write it like 1950-03-21)")]
+    NotADate(String),
+    /// The registration date cell is no date.
+    #[error("registration date: '{0}' is not a date (write it like 1950-03-21)")]
+    BadRegistrationDate(String),
+    /// The diner breaks a roster rule.
+    #[error(transparent)]
+    Diner(#[from] crate::domain::DinerError),
+    /// The same ID number as an earlier row of the file.
+    #[error("the same ID number as row {0}")]
+    SameIdAsRow(usize),
+    /// The ID number is already on the roster.
+    #[error("this ID number is already on the roster (diner {0})")]
+    AlreadyOnRoster(DinerId),
+}
+
+/// A category grant without a start date holds from this date.
+const CATEGORY_FROM: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
 
 /// Rows read from the file: the good ones with their row numbers, and the bad.
 #[derive(Debug, Default)]
@@ -445,25 +475,25 @@ fn read_xlsx(bytes: &[u8], limits: &ImportLimits, cancel: &Cancel) -> Result<Tab
     Ok(rows)
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
+fn parse_date(text: &str) -> Result<NaiveDate, RowProblem> {
     let t = text.trim();
     for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"] {
         if let Ok(d) = NaiveDate::parse_from_str(t, fmt) {
             return Ok(d);
         }
     }
-    Err(format!("'{t}' is not a date (write it like 1950-03-21)"))
+    Err(RowProblem::NotADate(t.to_string()))
 }
 
-fn parse_categories(text: &str) -> Result<Vec<CategoryGrant>, String> {
-    let from = NaiveDate::from_ymd_opt(1900, 1, 1).ok_or("bad date")?;
+fn parse_categories(text: &str) -> Result<Vec<CategoryGrant>, RowProblem> {
     text.split([',', '，', '、', ';', '；', '/', ' '])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|code| {
             // "code" or "code:YYYY-MM-DD:YYYY-MM-DD" (either date may be empty).
-            let mut parts = code.split(':');
-            let name = parts.next().unwrap_or_default().trim().to_string();
+            let (name, dates) = code.split_once(':').unwrap_or((code, ""));
+            let name = name.trim().to_string();
+            let mut parts = dates.split(':');
             let start = parts
                 .next()
                 .map(str::trim)
@@ -478,7 +508,7 @@ fn parse_categories(text: &str) -> Result<Vec<CategoryGrant>, String> {
                 .transpose()?;
             Ok(CategoryGrant {
                 category: CategoryCode(name),
-                from: start.unwrap_or(from),
+                from: start.unwrap_or(CATEGORY_FROM),
                 until,
             })
         })
@@ -518,36 +548,29 @@ pub fn parse_roster(
         for ((c, value), title) in columns.iter().zip(row).zip(&header) {
             if let Some(c) = c {
                 if let Some(found) = canteen_core::text::control_character(&value) {
-                    refused = Some((
-                        format!(
-                            "the cell under '{}' holds a control character ({found}): remove it",
-                            title.trim()
-                        ),
-                        RowProblem::ControlCharacter(title.trim().to_string()),
-                    ));
+                    refused = Some(RowProblem::ControlCharacter {
+                        column: title.trim().to_string(),
+                        found,
+                    });
                 }
                 cells.insert(*c, value.trim().to_string());
             }
         }
-        if let Some((reason, problem)) = refused {
-            out.bad.push(RowError {
-                row: row_no,
-                reason,
-                problem,
-            });
+        if let Some(problem) = refused {
+            out.bad.push(RowError::new(row_no, problem));
             continue;
         }
         let get = |c: Column| cells.get(&c).filter(|v| !v.is_empty()).cloned();
-        let result = (|| -> Result<DinerFields, String> {
+        let result = (|| -> Result<DinerFields, RowProblem> {
             let input = DinerInput {
-                name: get(Column::Name).ok_or("the name is empty")?,
+                name: get(Column::Name).ok_or(RowProblem::NoName)?,
                 resident_id: get(Column::ResidentId),
                 birth_date: get(Column::BirthDate).map(|t| parse_date(&t)).transpose()?,
                 village: get(Column::Village),
                 card_no: get(Column::CardNo),
                 // Without the column or a date, the import date (`today`).
                 active_from: get(Column::ActiveFrom)
-                    .map(|t| parse_date(&t).map_err(|e| format!("registration date: {e}")))
+                    .map(|t| parse_date(&t).map_err(|_| RowProblem::BadRegistrationDate(t)))
                     .transpose()?,
                 inactive_since: get(Column::InactiveSince)
                     .map(|t| parse_date(&t))
@@ -557,47 +580,26 @@ pub fn parse_roster(
                     .transpose()?
                     .unwrap_or_default(),
             };
-            input.into_fields(today)
+            Ok(input.into_fields(today)?)
         })();
         match result {
             Ok(fields) => {
                 if let Some(id) = &fields.resident_id {
                     if let Some(first) = seen.get(id) {
-                        out.bad.push(RowError {
-                            row: row_no,
-                            reason: format!("the same ID number as row {first}"),
-                            problem: RowProblem::SameIdAsRow(*first),
-                        });
+                        out.bad
+                            .push(RowError::new(row_no, RowProblem::SameIdAsRow(*first)));
                         continue;
                     }
                     if let Some(diner) = known_ids.get(id) {
-                        out.bad.push(RowError {
-                            row: row_no,
-                            reason: format!(
-                                "this ID number is already on the roster (diner {diner})"
-                            ),
-                            problem: RowProblem::AlreadyOnRoster,
-                        });
+                        out.bad
+                            .push(RowError::new(row_no, RowProblem::AlreadyOnRoster(*diner)));
                         continue;
                     }
                     seen.insert(id.clone(), row_no);
                 }
                 out.good.push((row_no, fields));
             }
-            Err(reason) => {
-                let id_error = get(Column::ResidentId)
-                    .and_then(|id| canteen_core::ResidentId::parse_as_of(&id, today).err());
-                let problem = match id_error {
-                    _ if get(Column::Name).is_none() => RowProblem::NoName,
-                    Some(e) if reason.starts_with("ID number") => RowProblem::BadId(e),
-                    _ => RowProblem::Other,
-                };
-                out.bad.push(RowError {
-                    row: row_no,
-                    reason,
-                    problem,
-                });
-            }
+            Err(problem) => out.bad.push(RowError::new(row_no, problem)),
         }
     }
     Ok(out)
@@ -627,12 +629,6 @@ mod tests {
         assert_eq!(bad[1].0, 4);
         assert!(bad[1].1.contains("last character"), "{}", bad[1].1);
         assert_eq!(bad[2], (5, "the same ID number as row 2"));
-        assert_eq!(parsed.bad[0].problem, RowProblem::NoName);
-        assert!(matches!(
-            parsed.bad[1].problem,
-            RowProblem::BadId(canteen_core::ResidentIdError::BadCheckCharacter { .. })
-        ));
-        assert_eq!(parsed.bad[2].problem, RowProblem::SameIdAsRow(2));
         assert_eq!(parsed.good[0].1.categories[0].category.0, "tekun");
     }
 

@@ -159,7 +159,12 @@ async fn json_errors(req: Request, next: Next) -> Response {
         ),
         _ => ("bad_request", "the request could not be handled"),
     };
-    let body = serde_json::json!({ "code": code, "message": message }).to_string();
+    let body = serde_json::json!({
+        "code": code,
+        "message": message,
+        "message_zh": error::message_zh(code),
+    })
+    .to_string();
     // Keep the headers (a 405's Allow, a 429's Retry-After), not the body.
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);

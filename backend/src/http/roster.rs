@@ -55,7 +55,7 @@ pub async fn township_today(
 
 fn views(rows: &[DinerRow]) -> Result<Vec<DinerView>, ApiError> {
     rows.iter()
-        .map(|r| DinerView::from_row(r, today()).map_err(ApiError::Internal))
+        .map(|r| Ok(DinerView::from_row(r, today())?))
         .collect()
 }
 
@@ -94,7 +94,7 @@ async fn create_diner(
     let row = add_diner(&state, &person, TownshipId(id), input).await?;
     Ok((
         StatusCode::CREATED,
-        Json(DinerView::from_row(&row, today()).map_err(ApiError::Internal)?),
+        Json(DinerView::from_row(&row, today())?),
     ))
 }
 
@@ -107,9 +107,7 @@ pub async fn add_diner(
 ) -> Result<DinerRow, ApiError> {
     require(person, &[Role::Admin])?;
     let t = township_in_scope(state, person, township).await?;
-    let fields = input
-        .into_fields(township_today(state, t.id).await?)
-        .map_err(ApiError::invalid)?;
+    let fields = input.into_fields(township_today(state, t.id).await?)?;
     let rows = state
         .store
         .insert_diners(t.id, vec![fields], actor(person))
@@ -144,9 +142,7 @@ async fn get_diner(
     Path(id): Path<i64>,
 ) -> Result<Json<DinerView>, ApiError> {
     let row = diner_in_scope(&state, &person, DinerId(id)).await?;
-    Ok(Json(
-        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
-    ))
+    Ok(Json(DinerView::from_row(&row, today())?))
 }
 
 /// Writes over a diner's details.
@@ -165,9 +161,7 @@ async fn update_diner(
     Json(input): Json<DinerInput>,
 ) -> Result<Json<DinerView>, ApiError> {
     let row = edit_diner(&state, &person, DinerId(id), input).await?;
-    Ok(Json(
-        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
-    ))
+    Ok(Json(DinerView::from_row(&row, today())?))
 }
 
 /// Writes over a diner's details (the API's and the pages' service).
@@ -180,9 +174,7 @@ pub async fn edit_diner(
     require(person, &[Role::Admin])?;
     let row = diner_in_scope(state, person, id).await?;
     let keep_active_from = input.active_from.is_none();
-    let mut fields = input
-        .into_fields(township_today(state, row.township_id).await?)
-        .map_err(ApiError::invalid)?;
+    let mut fields = input.into_fields(township_today(state, row.township_id).await?)?;
     // Left out of an update, the registration date stays as stored.
     if keep_active_from {
         fields.active_from = row.active_from;
@@ -237,6 +229,8 @@ struct ImportRefused {
     code: &'static str,
     /// What to do.
     message: String,
+    /// What to do, in Chinese.
+    message_zh: String,
     /// Data rows in the file.
     total_rows: usize,
     /// Always 0.
@@ -287,6 +281,10 @@ async fn import_diners(
             code: "import_rejected",
             message: format!(
                 "{} of {total_rows} rows have problems; nothing was imported. Fix them, or import the good rows with ?import_good=true",
+                parsed.bad.len()
+            ),
+            message_zh: format!(
+                "共 {total_rows} 行，其中 {} 行有问题，未导入任何数据。请修改后重试，或加 ?import_good=true 只导入正确的行。",
                 parsed.bad.len()
             ),
             total_rows,
@@ -373,7 +371,7 @@ async fn list_policies(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<PricePolicy>>, ApiError> {
     let site = site_in_scope(&state, &person, SiteId(id)).await?;
-    let book = policy_book(&state.store.policies_since(site.id, 0).await?);
+    let book = policy_book(&state.store.policies_since(site.id, 0).await?)?;
     Ok(Json(book.versions().to_vec()))
 }
 

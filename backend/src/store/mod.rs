@@ -24,6 +24,7 @@ pub use crate::domain::SiteKind;
 pub use crate::roles::Role;
 
 mod audit;
+mod batch;
 mod decode;
 mod dialect;
 pub mod finance;

@@ -150,6 +150,30 @@ impl Db {
         .await?)
     }
 
+    /// The township's users among `ids` (the cashiers a batch of sales names).
+    #[tracing::instrument(level = "debug", skip(self, ids), fields(count = ids.len()))]
+    pub async fn users_by_ids(
+        &self,
+        township: TownshipId,
+        ids: &[UserId],
+    ) -> StoreResult<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Integers only, so writing them into the text is safe.
+        let list = ids
+            .iter()
+            .map(|u| u.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE township_id = $1 AND id IN ({list})"
+        )))
+        .bind(township.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn credentials(&self, username: &str) -> StoreResult<Option<UserCredentials>> {
         Ok(sqlx::query_as(

@@ -596,6 +596,7 @@ async fn refusal(
         }
         FreeMealError::NotFound => return Err(PageError::not_found()),
         FreeMealError::Store(s) => return Err(s.into()),
+        FreeMealError::Encode(e) => return Err(PageError::internal(e)),
     };
     let mut page = MealFormPage::build(state, v, here, editing, input, false).await?;
     page.problem = Some(problem(page.page.t));

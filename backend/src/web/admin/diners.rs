@@ -121,7 +121,7 @@ pub async fn list(
         .take(PAGE_SIZE)
         .map(|d| {
             Ok(RosterRow {
-                view: DinerView::from_row(d, today).map_err(ApiError::Internal)?,
+                view: DinerView::from_row(d, today)?,
                 categories: categories_text(&d.categories),
             })
         })
@@ -493,7 +493,7 @@ pub async fn create(
 }
 
 fn stored_of(row: &DinerRow) -> Result<Stored, PageError> {
-    let view = DinerView::from_row(row, today()).map_err(ApiError::Internal)?;
+    let view = DinerView::from_row(row, today()).map_err(ApiError::from)?;
     Ok(Stored {
         id: row.id.0,
         masked_id: view.resident_id_masked,

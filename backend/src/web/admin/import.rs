@@ -195,13 +195,16 @@ impl ImportPage {
 /// A bad row's reason in the reader's language (the importer's own words,
 /// in English, for what it does not tell apart).
 fn row_reason(w: &Words, e: &RowError) -> String {
+    use crate::domain::DinerError;
     match &e.problem {
-        RowProblem::ControlCharacter(column) => fill(w.import_control, &[("c", column)]),
-        RowProblem::NoName => w.import_no_name.to_string(),
-        RowProblem::BadId(id) => format!("{}{}", w.import_bad_id, super::diners::id_reason(w, id)),
+        RowProblem::ControlCharacter { column, .. } => fill(w.import_control, &[("c", column)]),
+        RowProblem::NoName | RowProblem::Diner(DinerError::NoName) => w.import_no_name.to_string(),
+        RowProblem::Diner(DinerError::ResidentId(id)) => {
+            format!("{}{}", w.import_bad_id, super::diners::id_reason(w, id))
+        }
         RowProblem::SameIdAsRow(first) => fill(w.import_same_id, &[("n", &first.to_string())]),
-        RowProblem::AlreadyOnRoster => w.import_on_roster.to_string(),
-        RowProblem::Other => e.reason.clone(),
+        RowProblem::AlreadyOnRoster(_) => w.import_on_roster.to_string(),
+        _ => e.reason.clone(),
     }
 }
 

@@ -206,7 +206,8 @@ async fn policy_page(
             None => return Ok((out, None)),
         },
     };
-    let book = policy_book(&state.store.policies_since(site.id, 0).await?);
+    let book =
+        policy_book(&state.store.policies_since(site.id, 0).await?).map_err(ApiError::from)?;
     let versions: Vec<&PricePolicy> = book
         .versions()
         .iter()
