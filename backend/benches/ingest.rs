@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backend::ingest::prepare_sales;
-use backend::store::{Db, SaleToStore, Terminal};
+use backend::store::{Db, ReceivedAt, SaleToStore, Terminal};
 use canteen_core::{Sale, TerminalId};
 use helpers::{Backend, TestApp, World, batch, fresh_config, spawn_app_with, world};
 use serde_json::json;
@@ -139,7 +139,10 @@ async fn store_rate(store: &Db, rows: Vec<SaleToStore>) -> f64 {
     let n = rows.len();
     let start = Instant::now();
     for chunk in rows.chunks(BATCH) {
-        store.insert_sales(chunk.to_vec(), 0).await.expect("insert");
+        store
+            .insert_sales(chunk.to_vec(), ReceivedAt::At(0))
+            .await
+            .expect("insert");
     }
     n as f64 / start.elapsed().as_secs_f64()
 }

@@ -499,14 +499,16 @@ pub async fn close_month(
     month: YearMonth,
     actor: &Actor,
 ) -> Result<MonthClaim, ClaimsError> {
-    let now = Utc::now();
     let (_, last) = month_range(month);
-    if local_date(now, site.utc_offset_minutes).to_string() < last {
+    if local_date(Utc::now(), site.utc_offset_minutes).to_string() < last {
         return Err(ClaimsError::MonthNotOver(month));
     }
     if store.month_close(site.id, month).await?.is_some() {
         return Err(ClaimsError::AlreadyClosed(month));
     }
+    // The close's time is a cut the ingest of sales and voids orders
+    // against (no sale stamped before it is still in flight).
+    let now = store.month_close_cut().await?;
     let township = township_of(store, site).await?;
     let mut ctx = context(store, township.id, month).await?;
     ctx.closes.push(MonthClose {

@@ -370,7 +370,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
             let ready: Vec<_> = prepared.into_iter().collect::<Result<_, _>>()?;
             stored += ready.len();
             store
-                .insert_sales(ready, now.timestamp_millis())
+                .insert_sales(ready, crate::store::ReceivedAt::At(now.timestamp_millis()))
                 .await
                 .map_err(err)?;
         }

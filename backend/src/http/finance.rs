@@ -24,6 +24,7 @@ use crate::domain::{diner_from_row, local_date};
 use crate::export;
 use crate::roles::{Person, Role};
 use crate::store::finance::time;
+use crate::store::{Site, StoreError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -59,6 +60,21 @@ impl From<ClaimsError> for ApiError {
 fn parse_month(text: &str) -> Result<YearMonth, ApiError> {
     text.parse::<YearMonth>()
         .map_err(|e| ApiError::BadRequest("bad_month", e))
+}
+
+/// What every handler of a site's month checks first, in this order: the
+/// caller's role, the month as written, the site in the caller's scope.
+async fn site_month(
+    state: &AppState,
+    person: &Person,
+    roles: &[Role],
+    id: i64,
+    month: &str,
+) -> Result<(Site, YearMonth), ApiError> {
+    require(person, roles)?;
+    let month = parse_month(month)?;
+    let site = site_in_scope(state, person, id).await?;
+    Ok((site, month))
 }
 
 /// Totals of a claim, as the API shows them.
@@ -261,7 +277,7 @@ fn claim_view(c: &MonthClaim) -> ClaimView {
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/claims/{month}", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
     responses((status = 200, description = "The site's claim for the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn site_claim(
@@ -269,9 +285,7 @@ async fn site_claim(
     person: Person,
     Path((id, month)): Path<(i64, String)>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    require(&person, CLAIM_READERS)?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     Ok(Json(claim_view(&c)))
 }
@@ -298,7 +312,7 @@ struct TownshipView {
 }
 
 #[utoipa::path(get, path = "/api/townships/{id}/claims/{month}", tag = "finance",
-    params(("id" = i64, Path, description = "Township id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Township id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
     responses((status = 200, description = "The township's claim for the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn township_claim(
@@ -337,7 +351,8 @@ async fn township_claim(
 }
 
 #[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/decisions", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    request_body = DecisionRequest,
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
     responses((status = 200, description = "The claim with the decision applied"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
     security(("bearer" = [])))]
 async fn decide_flag(
@@ -346,15 +361,13 @@ async fn decide_flag(
     Path((id, month)): Path<(i64, String)>,
     Json(body): Json<DecisionRequest>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    require(&person, CLAIM_READERS)?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::decide(&state.store, &site, month, &body, &actor(&person)).await?;
     Ok(Json(claim_view(&c)))
 }
 
 #[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/close", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
     responses((status = 200, description = "The frozen claim"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn close_month(
@@ -362,21 +375,23 @@ async fn close_month(
     person: Person,
     Path((id, month)): Path<(i64, String)>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    require(&person, CLAIM_READERS)?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::close_month(&state.store, &site, month, &actor(&person)).await?;
     Ok(Json(claim_view(&c)))
 }
 
+/// Why a closed month is reopened.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReopenBody {
+    /// The reason, kept in the audit log (1 to 500 characters, not blank).
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     reason: String,
 }
 
 #[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/reopen", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    request_body = ReopenBody,
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
     responses((status = 200, description = "The reopened claim"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
     security(("bearer" = [])))]
 async fn reopen_month(
@@ -385,16 +400,37 @@ async fn reopen_month(
     Path((id, month)): Path<(i64, String)>,
     Json(body): Json<ReopenBody>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    require(&person, &[Role::Admin])?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let (site, month) = site_month(&state, &person, &[Role::Admin], id, &month).await?;
     claims::reopen_month(&state.store, &site, month, &body.reason, &actor(&person)).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     Ok(Json(claim_view(&c)))
 }
 
+/// The formats a claim is exported in.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+enum ExportFormat {
+    Xlsx,
+    Csv,
+    Html,
+}
+
+impl ExportFormat {
+    /// The format named in the address; any other is no export there is.
+    fn of(name: &str) -> Result<ExportFormat, ApiError> {
+        match name {
+            "xlsx" => Ok(ExportFormat::Xlsx),
+            "csv" => Ok(ExportFormat::Csv),
+            "html" => Ok(ExportFormat::Html),
+            other => Err(ApiError::NotFound(format!(
+                "no export '{other}': use xlsx, csv or html"
+            ))),
+        }
+    }
+}
+
 #[utoipa::path(get, path = "/api/sites/{id}/claims/{month}/export/{format}", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03"), ("format" = String, Path, description = "xlsx, csv or html")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03"), ("format" = inline(ExportFormat), Path, description = "xlsx, csv or html")),
     responses((status = 200, description = "The export"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn export_claim(
@@ -402,28 +438,22 @@ async fn export_claim(
     person: Person,
     Path((id, month, format)): Path<(i64, String, String)>,
 ) -> Result<Response, ApiError> {
-    require(&person, CLAIM_READERS)?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let format = ExportFormat::of(&format)?;
+    let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     let name = format!("claim-{}-{}", site.id, month);
-    let (bytes, content_type, ext) = match format.as_str() {
-        "xlsx" => (
+    let (bytes, content_type, ext) = match format {
+        ExportFormat::Xlsx => (
             export::xlsx(&c).map_err(|e| ApiError::Internal(e.to_string()))?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
-        "csv" => (export::csv(&c), "text/csv; charset=utf-8", "csv"),
-        "html" => (
+        ExportFormat::Csv => (export::csv(&c), "text/csv; charset=utf-8", "csv"),
+        ExportFormat::Html => (
             export::html(&c).into_bytes(),
             "text/html; charset=utf-8",
             "html",
         ),
-        other => {
-            return Err(ApiError::NotFound(format!(
-                "no export '{other}': use xlsx, csv or html"
-            )));
-        }
     };
     let disposition = if ext == "html" {
         "inline".to_string()
@@ -440,9 +470,13 @@ async fn export_claim(
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// Dates the shifts opened on, both inclusive.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DateRange {
+    /// First date.
     from: NaiveDate,
+    /// Last date, not before `from` and at most 62 days after it.
     to: NaiveDate,
 }
 
@@ -471,10 +505,14 @@ struct ShiftCheck {
     terminal_id: i64,
     cashier_id: i64,
     opened_at: DateTime<Utc>,
+    /// The terminal's closing time.
     closed_at: Option<DateTime<Utc>>,
+    /// When the backend received the close: sales and voids received from
+    /// then on are late.
+    close_received_at: Option<DateTime<Utc>>,
     opening_float: Money,
     counted_cash: Option<Money>,
-    /// Figures from what had arrived when the shift was closed.
+    /// Figures from what had arrived when the close was received.
     at_close: ShiftFigures,
     /// Figures from everything that has arrived since.
     now: ShiftFigures,
@@ -494,7 +532,7 @@ fn figures(t: &ShiftTally, counted: Option<Money>) -> ShiftFigures {
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/shift-check", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("from" = String, Query, description = "First date"), ("to" = String, Query, description = "Last date")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), DateRange),
     responses((status = 200, description = "Each shift's check"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn shift_check(
@@ -521,10 +559,22 @@ async fn shift_check(
         let until = shift.closed_at.unwrap_or(i64::MAX);
         let (sales, voids) = state.store.shift_records(&shift, until).await?;
         let closed_at = shift.closed_at.map(time).transpose()?;
+        // Late is counted from when the close reached the backend, the
+        // clock sales are received by (the terminal's may be off).
+        let close_received_at = match (shift.closed_at, shift.close_received_at) {
+            (_, Some(t)) => Some(time(t)?),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ApiError::Store(StoreError::Corrupt(format!(
+                    "shift {} is closed with no time its close was received",
+                    shift.id
+                ))));
+            }
+        };
         let float = Money::from_fen(shift.opening_float);
         let counted = shift.counted_cash.map(Money::from_fen);
         // One rule for what counts and what is late: the core's.
-        let check = canteen_core::ShiftCheck::of(float, &sales, &voids, closed_at);
+        let check = canteen_core::ShiftCheck::of(float, &sales, &voids, close_received_at);
         let mut late: Vec<LateRecord> = check
             .late_sales
             .iter()
@@ -551,6 +601,7 @@ async fn shift_check(
             cashier_id: shift.cashier_id,
             opened_at: time(shift.opened_at)?,
             closed_at,
+            close_received_at,
             opening_float: float,
             counted_cash: counted,
             at_close: figures(at_close, counted),
@@ -561,9 +612,15 @@ async fn shift_check(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+/// Who counts as a regular not seen lately.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct WelfareQuery {
+    /// Days not seen at any site, 1 to 30 (default 3).
+    #[param(minimum = 1, maximum = 30)]
     days: Option<u32>,
+    /// Meals in the last 30 days that make a regular, 1 to 90 (default 8).
+    #[param(minimum = 1, maximum = 90)]
     min_meals: Option<u32>,
 }
 
@@ -588,7 +645,7 @@ struct WelfareView {
 }
 
 #[utoipa::path(get, path = "/api/townships/{id}/welfare", tag = "finance",
-    params(("id" = i64, Path, description = "Township id"), ("days" = Option<u32>, Query, description = "Days absent (default 3)"), ("min_meals" = Option<u32>, Query, description = "Meals in 30 days (default 8)")),
+    params(("id" = i64, Path, minimum = 1, description = "Township id"), WelfareQuery),
     responses((status = 200, description = "Regular diners not seen lately"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn welfare_list(

@@ -80,7 +80,8 @@ struct RecordAnswer {
 }
 
 #[utoipa::path(post, path = "/api/sites/{id}/free-meals", tag = "finance",
-    params(("id" = i64, Path, description = "Site id")),
+    request_body = FreeMealDay,
+    params(("id" = i64, Path, minimum = 1, description = "Site id")),
     responses((status = 200, description = "Already recorded (201 when stored)"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
     security(("bearer" = [])))]
 async fn record_free_meal(
@@ -108,16 +109,18 @@ async fn record_free_meal(
 }
 
 #[utoipa::path(put, path = "/api/free-meals/{id}", tag = "finance",
-    params(("id" = String, Path, description = "Free-meal day id")),
+    request_body = FreeMealDay,
+    params(("id" = uuid::Uuid, Path, description = "Free-meal day id")),
     responses((status = 200, description = "The correction"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
     security(("bearer" = [])))]
 async fn correct_free_meal(
     State(state): State<AppState>,
     person: Person,
-    Path(id): Path<String>,
+    Path(id): Path<uuid::Uuid>,
     Json(day): Json<FreeMealDay>,
 ) -> Result<Json<RecordAnswer>, ApiError> {
     require(&person, WRITERS)?;
+    let id = id.to_string();
     let (outcome, version) = free_meals::correct(&state.store, &person, &id, &day).await?;
     Ok(Json(RecordAnswer {
         id,
@@ -130,15 +133,16 @@ async fn correct_free_meal(
 }
 
 #[utoipa::path(get, path = "/api/free-meals/{id}", tag = "finance",
-    params(("id" = String, Path, description = "Free-meal day id")),
+    params(("id" = uuid::Uuid, Path, description = "Free-meal day id")),
     responses((status = 200, description = "The day with its versions"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn get_free_meal(
     State(state): State<AppState>,
     person: Person,
-    Path(id): Path<String>,
+    Path(id): Path<uuid::Uuid>,
 ) -> Result<Json<FreeMealView>, ApiError> {
     require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
+    let id = id.to_string();
     let (site, rows) = free_meals::versions(&state.store, &person, &id).await?;
     let versions = rows.iter().map(version_of).collect::<Result<Vec<_>, _>>()?;
     let (Some(first), Some(current)) = (rows.first(), versions.last()) else {
@@ -167,7 +171,7 @@ fn month_or_now(q: &MonthQuery, today: NaiveDate) -> Result<YearMonth, ApiError>
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/free-meals", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = Option<String>, Query, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = Option<String>, Query, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03 (default: this month)")),
     responses((status = 200, description = "Free-meal days of the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn list_free_meals(
@@ -231,7 +235,7 @@ struct SummaryView {
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/free-meals/summary", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = Option<String>, Query, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = Option<String>, Query, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03 (default: this month)")),
     responses((status = 200, description = "Free meals this month and so far"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn free_meal_summary(

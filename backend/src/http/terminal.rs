@@ -20,7 +20,7 @@ use super::views::{SiteView, TerminalView, local};
 use crate::domain::{diner_from_row, policy_book};
 use crate::ingest::{MAX_BATCH, canonical, prepare_sales, prepare_voids};
 use crate::roles::Role;
-use crate::store::{CloseOutcome, Outcome, ShiftRow};
+use crate::store::{CloseOutcome, Outcome, ReceivedAt, ShiftRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -368,10 +368,7 @@ async fn post_sales(
     }
     if !to_store.is_empty() {
         let ids: Vec<String> = to_store.iter().map(|s| s.id.clone()).collect();
-        let outcomes = state
-            .store
-            .insert_sales(to_store, now.timestamp_millis())
-            .await?;
+        let outcomes = state.store.insert_sales(to_store, ReceivedAt::Now).await?;
         for ((slot, id), outcome) in slots.into_iter().zip(ids).zip(outcomes) {
             results[slot] = Some(item(id, outcome));
         }
@@ -420,10 +417,7 @@ async fn post_voids(
     }
     if !to_store.is_empty() {
         let ids: Vec<String> = to_store.iter().map(|s| s.id.clone()).collect();
-        let outcomes = state
-            .store
-            .insert_voids(to_store, Utc::now().timestamp_millis())
-            .await?;
+        let outcomes = state.store.insert_voids(to_store, ReceivedAt::Now).await?;
         for ((slot, id), outcome) in slots.into_iter().zip(ids).zip(outcomes) {
             results[slot] = Some(item(id, outcome));
         }
@@ -493,6 +487,7 @@ async fn open_shift(
             opened_at: req.opened_at.timestamp_millis(),
             opening_float: req.opening_float.fen(),
             closed_at: None,
+            close_received_at: None,
             counted_cash: None,
             expected_cash: None,
         })

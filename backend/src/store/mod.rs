@@ -414,6 +414,27 @@ pub struct VoidToStore {
     pub township_id: i64,
 }
 
+/// When the backend received posted sales or voids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceivedAt {
+    /// Stamped by the writer inside the transaction that stores them, so a
+    /// month close orders against it (see [`Db::month_close_cut`]). Every
+    /// post from a terminal.
+    Now,
+    /// A given time, Unix ms: the demo's seeded history and tests.
+    At(i64),
+}
+
+impl ReceivedAt {
+    /// The time, `now` for [`ReceivedAt::Now`].
+    pub(crate) fn or(self, now: i64) -> i64 {
+        match self {
+            ReceivedAt::Now => now,
+            ReceivedAt::At(t) => t,
+        }
+    }
+}
+
 /// What became of one posted record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -520,6 +541,9 @@ pub struct ShiftRow {
     pub opening_float: i64,
     /// Unix ms.
     pub closed_at: Option<i64>,
+    /// When the backend received the close, Unix ms (the shift check's
+    /// "late" is counted from it, not from the terminal's clock).
+    pub close_received_at: Option<i64>,
     /// Cash counted at closing, fen.
     pub counted_cash: Option<i64>,
     /// Opening float + cash sales − voided cash sales, fen.

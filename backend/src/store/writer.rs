@@ -15,8 +15,9 @@ use sqlx::AnyPool;
 use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::audit::now_ms;
 use super::sales::{insert_one_sale, insert_one_void};
-use super::{Dialect, Outcome, SaleToStore, StoreError, StoreResult, VoidToStore};
+use super::{Dialect, Outcome, ReceivedAt, SaleToStore, StoreError, StoreResult, VoidToStore};
 
 /// Posts waiting beyond this many are refused at once rather than queued
 /// without bound.
@@ -35,12 +36,12 @@ type Reply = oneshot::Sender<StoreResult<Vec<Outcome>>>;
 enum Job {
     Sales {
         sales: Vec<SaleToStore>,
-        received_at: i64,
+        received_at: ReceivedAt,
         reply: Reply,
     },
     Voids {
         voids: Vec<VoidToStore>,
-        received_at: i64,
+        received_at: ReceivedAt,
         reply: Reply,
     },
 }
@@ -82,7 +83,7 @@ impl Writer {
     pub(super) async fn sales(
         &self,
         sales: Vec<SaleToStore>,
-        received_at: i64,
+        received_at: ReceivedAt,
     ) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Sales {
@@ -98,7 +99,7 @@ impl Writer {
     pub(super) async fn voids(
         &self,
         voids: Vec<VoidToStore>,
-        received_at: i64,
+        received_at: ReceivedAt,
     ) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Voids {
@@ -172,6 +173,11 @@ async fn try_group(
     group: &[Job],
 ) -> StoreResult<Vec<StoreResult<Vec<Outcome>>>> {
     let mut tx = dialect.begin_write(pool).await?;
+    dialect.enter_ingest(&mut tx).await?;
+    // Stamped inside the transaction, after the write lock (SQLite) or the
+    // ingest lock (PostgreSQL): a month close orders against it, so a post
+    // stamped before a close's cut is committed before the close reads.
+    let now = now_ms();
     // Every diner whose subsidised meal the group decides, locked at once
     // and in order (PostgreSQL), so groups of two backend processes agree.
     let diners: Vec<i64> = group
@@ -191,10 +197,10 @@ async fn try_group(
         let result = match job {
             Job::Sales {
                 sales, received_at, ..
-            } => store_sales(&mut tx, sales, *received_at).await,
+            } => store_sales(&mut tx, sales, received_at.or(now)).await,
             Job::Voids {
                 voids, received_at, ..
-            } => store_voids(&mut tx, voids, *received_at).await,
+            } => store_voids(&mut tx, voids, received_at.or(now)).await,
         };
         match result {
             Ok(outcomes) => {

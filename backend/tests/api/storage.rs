@@ -4,7 +4,7 @@
 
 use backend::store::{
     Actor, AuditEntry, CloseOutcome, Db, DinerFields, LineToStore, NewSite, NewUser, Outcome,
-    SaleToStore, ShiftRow, Site, StoreError, Verdict, VoidToStore,
+    ReceivedAt, SaleToStore, ShiftRow, Site, StoreError, Verdict, VoidToStore,
 };
 
 use std::str::FromStr;
@@ -238,7 +238,7 @@ async fn story(db: Db) {
         600,
     );
     let out = db
-        .insert_sales(vec![b.clone(), a.clone(), a.clone()], 5)
+        .insert_sales(vec![b.clone(), a.clone(), a.clone()], ReceivedAt::At(5))
         .await
         .unwrap();
     assert_eq!(
@@ -250,7 +250,7 @@ async fn story(db: Db) {
     a2.body = "{\"other\":1}".into();
     a2.content_hash = backend::auth::sha256_hex(&a2.body);
     assert_eq!(
-        db.insert_sales(vec![a2], 6).await.unwrap(),
+        db.insert_sales(vec![a2], ReceivedAt::At(6)).await.unwrap(),
         vec![Outcome::Conflict]
     );
     assert_eq!(db.sales_totals().await.unwrap(), (2, 1200));
@@ -298,7 +298,7 @@ async fn story(db: Db) {
     later.sold_at += 60_000;
     earlier.sold_at -= 60_000;
     let out = db
-        .insert_sales(vec![later.clone(), earlier.clone()], 8)
+        .insert_sales(vec![later.clone(), earlier.clone()], ReceivedAt::At(8))
         .await
         .unwrap();
     assert_eq!(out, vec![Outcome::Stored, Outcome::Stored]);
@@ -333,7 +333,7 @@ async fn story(db: Db) {
                 void("v2", &b.id),
                 void("v3", "no-such-sale"),
             ],
-            7,
+            ReceivedAt::At(7),
         )
         .await
         .unwrap();
@@ -360,6 +360,7 @@ async fn story(db: Db) {
         opened_at: 1_699_999_000_000,
         opening_float: 5000,
         closed_at: None,
+        close_received_at: None,
         counted_cash: None,
         expected_cash: None,
     };
