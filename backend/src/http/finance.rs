@@ -9,7 +9,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use canteen_core::claim::{LineKind, Tally};
 use canteen_core::{
-    Money, SaleId, ShiftTally, Slot, Verdict, WelfareRule, YearMonth, absent_regulars,
+    Money, SaleId, ShiftTally, SiteId, Slot, TownshipId, Verdict, WelfareRule, YearMonth,
+    absent_regulars,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,12 +19,11 @@ use super::AppState;
 use super::admin::{actor, require, site_in_scope, township_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
-use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
+use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::claims::{self, ClaimsError, DecisionRequest, Evidence, MonthClaim};
 use crate::domain::{diner_from_row, local_date};
 use crate::export;
 use crate::roles::{Person, Role};
-use crate::store::finance::time;
 use crate::store::{Site, StoreError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,6 +53,8 @@ impl From<ClaimsError> for ApiError {
             ClaimsError::Undecided(_) => ApiError::Invalid("flags_undecided", e.to_string()),
             ClaimsError::NotFlagged { .. } => ApiError::Invalid("not_flagged", e.to_string()),
             ClaimsError::BadText(_) => ApiError::invalid(e.to_string()),
+            ClaimsError::BeyondCalendar(_) => ApiError::invalid(e.to_string()),
+            ClaimsError::NeedsPerson(_) => ApiError::forbidden(e.to_string()),
         }
     }
 }
@@ -73,7 +75,7 @@ async fn site_month(
 ) -> Result<(Site, YearMonth), ApiError> {
     require(person, roles)?;
     let month = parse_month(month)?;
-    let site = site_in_scope(state, person, id).await?;
+    let site = site_in_scope(state, person, SiteId(id)).await?;
     Ok((site, month))
 }
 
@@ -322,10 +324,10 @@ async fn township_claim(
 ) -> Result<Json<TownshipView>, ApiError> {
     require(&person, CLAIM_READERS)?;
     let month = parse_month(&month)?;
-    let township = township_in_scope(&state, &person, id).await?;
+    let township = township_in_scope(&state, &person, TownshipId(id)).await?;
     let t = claims::township_claim(&state.store, &township, month, Utc::now()).await?;
     Ok(Json(TownshipView {
-        township_id: township.id,
+        township_id: township.id.0,
         township_name: township.name.clone(),
         month,
         totals: TotalsView::of(&t.totals),
@@ -353,7 +355,7 @@ async fn township_claim(
 #[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/decisions", tag = "finance",
     request_body = DecisionRequest,
     params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
-    responses((status = 200, description = "The claim with the decision applied"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    responses((status = 200, description = "The claim with the decision applied"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Conflict, Always),
     security(("bearer" = [])))]
 async fn decide_flag(
     State(state): State<AppState>,
@@ -368,7 +370,7 @@ async fn decide_flag(
 
 #[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/close", tag = "finance",
     params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
-    responses((status = 200, description = "The frozen claim"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    responses((status = 200, description = "The frozen claim"), PersonAuth, BadRequest, NotFound, Invalid, Conflict, Always),
     security(("bearer" = [])))]
 async fn close_month(
     State(state): State<AppState>,
@@ -542,27 +544,27 @@ async fn shift_check(
     Query(r): Query<DateRange>,
 ) -> Result<Json<Vec<ShiftCheck>>, ApiError> {
     require(&person, CLAIM_READERS)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     if r.to < r.from || (r.to - r.from).num_days() > 62 {
         return Err(ApiError::invalid("give from ≤ to, at most 62 days apart"));
     }
     let offset = chrono::Duration::minutes(site.utc_offset_minutes);
     let start = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
-            .map(|t| (t.and_utc() - offset).timestamp_millis())
-            .unwrap_or_default()
+            .map(|t| t.and_utc() - offset)
+            .ok_or_else(|| ApiError::invalid(format!("{d} has no start of day")))
     };
-    let from = start(r.from);
-    let to = start(r.to + chrono::Duration::days(1));
+    let from = start(r.from)?;
+    let to = start(r.to + chrono::Duration::days(1))?;
     let mut out = Vec::new();
     for shift in state.store.shifts_for_site(site.id, from, to).await? {
-        let until = shift.closed_at.unwrap_or(i64::MAX);
+        let until = shift.closed_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
         let (sales, voids) = state.store.shift_records(&shift, until).await?;
-        let closed_at = shift.closed_at.map(time).transpose()?;
+        let closed_at = shift.closed_at;
         // Late is counted from when the close reached the backend, the
         // clock sales are received by (the terminal's may be off).
         let close_received_at = match (shift.closed_at, shift.close_received_at) {
-            (_, Some(t)) => Some(time(t)?),
+            (_, Some(t)) => Some(t),
             (None, None) => None,
             (Some(_), None) => {
                 return Err(ApiError::Store(StoreError::Corrupt(format!(
@@ -571,8 +573,8 @@ async fn shift_check(
                 ))));
             }
         };
-        let float = Money::from_fen(shift.opening_float);
-        let counted = shift.counted_cash.map(Money::from_fen);
+        let float = shift.opening_float;
+        let counted = shift.counted_cash;
         // One rule for what counts and what is late: the core's.
         let check = canteen_core::ShiftCheck::of(float, &sales, &voids, close_received_at);
         let mut late: Vec<LateRecord> = check
@@ -596,10 +598,10 @@ async fn shift_check(
         late.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
         let (at_close, now) = (&check.at_close, &check.now);
         out.push(ShiftCheck {
-            id: shift.id.clone(),
-            terminal_id: shift.terminal_id,
-            cashier_id: shift.cashier_id,
-            opened_at: time(shift.opened_at)?,
+            id: shift.id.to_string(),
+            terminal_id: shift.terminal_id.0,
+            cashier_id: shift.cashier_id.0,
+            opened_at: shift.opened_at,
             closed_at,
             close_received_at,
             opening_float: float,
@@ -655,7 +657,7 @@ async fn welfare_list(
     Query(q): Query<WelfareQuery>,
 ) -> Result<Json<WelfareView>, ApiError> {
     require(&person, CLAIM_READERS)?;
-    let township = township_in_scope(&state, &person, id).await?;
+    let township = township_in_scope(&state, &person, TownshipId(id)).await?;
     let rule = WelfareRule {
         absent_days: q.days.unwrap_or(3),
         min_meals: q.min_meals.unwrap_or(8),
@@ -672,10 +674,7 @@ async fn welfare_list(
         .map_or(480, |s| s.utc_offset_minutes);
     let today = local_date(Utc::now(), offset);
     let from = today - chrono::Duration::days(i64::from(rule.window_days) - 1);
-    let meals = state
-        .store
-        .meals_since(township.id, &from.to_string())
-        .await?;
+    let meals = state.store.meals_since(township.id, from).await?;
     let rows = state.store.diners_since(township.id, 0).await?;
     let roster = rows
         .iter()
@@ -698,7 +697,7 @@ async fn welfare_list(
         })
         .collect();
     Ok(Json(WelfareView {
-        township_id: township.id,
+        township_id: township.id.0,
         today,
         absent_days: rule.absent_days,
         min_meals: rule.min_meals,

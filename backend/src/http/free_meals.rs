@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use canteen_core::{FreeMealDay, Money, YearMonth};
+use canteen_core::{FreeMealDay, FreeMealId, Money, SiteId, YearMonth};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -12,11 +12,11 @@ use super::AppState;
 use super::admin::{require, site_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
-use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
+use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::domain::local_date;
 use crate::free_meals::{self, FreeMealError, Recorded};
 use crate::roles::{Person, Role};
-use crate::store::finance::{FreeMealRow, FreeMealTotals, month_range, time};
+use crate::store::finance::{FreeMealRow, FreeMealTotals, month_range};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -65,8 +65,8 @@ struct FreeMealView {
 fn version_of(r: &FreeMealRow) -> Result<VersionView, ApiError> {
     Ok(VersionView {
         version: r.version,
-        recorded_by: r.recorded_by,
-        recorded_at: time(r.recorded_at)?,
+        recorded_by: r.recorded_by.0,
+        recorded_at: r.recorded_at,
         day: serde_json::from_str(&r.body)
             .map_err(|e| ApiError::Internal(format!("stored free-meal day: {e}")))?,
     })
@@ -82,7 +82,7 @@ struct RecordAnswer {
 #[utoipa::path(post, path = "/api/sites/{id}/free-meals", tag = "finance",
     request_body = FreeMealDay,
     params(("id" = i64, Path, minimum = 1, description = "Site id")),
-    responses((status = 200, description = "Already recorded (201 when stored)"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    responses((status = 200, description = "Already recorded (201 when stored)"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Conflict, Always),
     security(("bearer" = [])))]
 async fn record_free_meal(
     State(state): State<AppState>,
@@ -91,7 +91,7 @@ async fn record_free_meal(
     Json(day): Json<FreeMealDay>,
 ) -> Result<Response, ApiError> {
     require(&person, WRITERS)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let outcome = free_meals::record(&state.store, &person, &site, &day).await?;
     let (status, code) = match outcome {
         Recorded::Stored => ("stored", StatusCode::CREATED),
@@ -111,7 +111,7 @@ async fn record_free_meal(
 #[utoipa::path(put, path = "/api/free-meals/{id}", tag = "finance",
     request_body = FreeMealDay,
     params(("id" = uuid::Uuid, Path, description = "Free-meal day id")),
-    responses((status = 200, description = "The correction"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    responses((status = 200, description = "The correction"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Conflict, Always),
     security(("bearer" = [])))]
 async fn correct_free_meal(
     State(state): State<AppState>,
@@ -120,10 +120,10 @@ async fn correct_free_meal(
     Json(day): Json<FreeMealDay>,
 ) -> Result<Json<RecordAnswer>, ApiError> {
     require(&person, WRITERS)?;
-    let id = id.to_string();
-    let (outcome, version) = free_meals::correct(&state.store, &person, &id, &day).await?;
+    let (outcome, version) =
+        free_meals::correct(&state.store, &person, FreeMealId(id), &day).await?;
     Ok(Json(RecordAnswer {
-        id,
+        id: id.to_string(),
         status: match outcome {
             Recorded::Stored => "corrected",
             Recorded::Unchanged => "unchanged",
@@ -142,16 +142,15 @@ async fn get_free_meal(
     Path(id): Path<uuid::Uuid>,
 ) -> Result<Json<FreeMealView>, ApiError> {
     require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
-    let id = id.to_string();
-    let (site, rows) = free_meals::versions(&state.store, &person, &id).await?;
+    let (site, rows) = free_meals::versions(&state.store, &person, FreeMealId(id)).await?;
     let versions = rows.iter().map(version_of).collect::<Result<Vec<_>, _>>()?;
     let (Some(first), Some(current)) = (rows.first(), versions.last()) else {
         return Err(ApiError::not_found("free-meal day"));
     };
     Ok(Json(FreeMealView {
-        id,
-        site_id: site.id,
-        author_id: first.author_id,
+        id: id.to_string(),
+        site_id: site.id.0,
+        author_id: first.author_id.0,
         version: current.version,
         day: current.day.clone(),
         versions,
@@ -161,6 +160,11 @@ async fn get_free_meal(
 #[derive(Deserialize)]
 struct MonthQuery {
     month: Option<String>,
+}
+
+/// The first and last days of a month asked for.
+fn days_of(month: YearMonth) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    month_range(month).ok_or_else(|| ApiError::invalid(format!("{month} is beyond the calendar")))
 }
 
 fn month_or_now(q: &MonthQuery, today: NaiveDate) -> Result<YearMonth, ApiError> {
@@ -181,20 +185,20 @@ async fn list_free_meals(
     Query(q): Query<MonthQuery>,
 ) -> Result<Json<Vec<FreeMealView>>, ApiError> {
     require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let month = month_or_now(&q, local_date(Utc::now(), site.utc_offset_minutes))?;
-    let (first, last) = month_range(month);
+    let (first, last) = days_of(month)?;
     let rows = state
         .store
-        .free_meals_for_site(site.id, &first, &last)
+        .free_meals_for_site(site.id, first, last)
         .await?;
     rows.iter()
         .map(|r| {
             let v = version_of(r)?;
             Ok(FreeMealView {
-                id: r.id.clone(),
-                site_id: r.site_id,
-                author_id: r.author_id,
+                id: r.id.to_string(),
+                site_id: r.site_id.0,
+                author_id: r.author_id.0,
                 version: r.version,
                 day: v.day,
                 versions: Vec::new(),
@@ -219,7 +223,7 @@ impl From<FreeMealTotals> for TotalsView {
         TotalsView {
             days: t.days,
             served: t.served,
-            purchases: Money::from_fen(t.purchases),
+            purchases: t.purchases,
             donations: t.donations,
             label: format!("惠及 {} 人次", t.served),
         }
@@ -245,17 +249,17 @@ async fn free_meal_summary(
     Query(q): Query<MonthQuery>,
 ) -> Result<Json<SummaryView>, ApiError> {
     require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let today = local_date(Utc::now(), site.utc_offset_minutes);
     let month = month_or_now(&q, today)?;
-    let (first, last) = month_range(month);
-    let this_month = state.store.free_meal_totals(site.id, &first, &last).await?;
+    let (first, last) = days_of(month)?;
+    let this_month = state.store.free_meal_totals(site.id, first, last).await?;
     let so_far = state
         .store
-        .free_meal_totals(site.id, "0000-01-01", &last)
+        .free_meal_totals(site.id, NaiveDate::MIN, last)
         .await?;
     Ok(Json(SummaryView {
-        site_id: site.id,
+        site_id: site.id.0,
         month,
         this_month: this_month.into(),
         so_far: so_far.into(),

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use canteen_core::{Diner, Money, PricePolicy, Sale, Void};
+use canteen_core::{Diner, Money, PricePolicy, Sale, ShiftId, UserId, Void};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -73,7 +73,7 @@ async fn setup(
         .into_iter()
         .filter(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
         .map(|u| Cashier {
-            id: u.id,
+            id: u.id.0,
             display_name: u.display_name,
         })
         .collect();
@@ -356,7 +356,7 @@ async fn post_sales(
             Err(reason) => {
                 // A sale stored earlier is acknowledged even when it would no
                 // longer pass (a cashier since deactivated): retries must settle.
-                let stored = state.store.sale(&sale.id.to_string()).await?;
+                let stored = state.store.sale(sale.id).await?;
                 let outcome = match stored {
                     Some(s) if s.body == canonical(sale) => Outcome::Duplicate,
                     Some(_) => Outcome::Conflict,
@@ -367,7 +367,7 @@ async fn post_sales(
         }
     }
     if !to_store.is_empty() {
-        let ids: Vec<String> = to_store.iter().map(|s| s.id.clone()).collect();
+        let ids: Vec<String> = to_store.iter().map(|s| s.id.to_string()).collect();
         let outcomes = state.store.insert_sales(to_store, ReceivedAt::Now).await?;
         for ((slot, id), outcome) in slots.into_iter().zip(ids).zip(outcomes) {
             results[slot] = Some(item(id, outcome));
@@ -416,7 +416,7 @@ async fn post_voids(
         }
     }
     if !to_store.is_empty() {
-        let ids: Vec<String> = to_store.iter().map(|s| s.id.clone()).collect();
+        let ids: Vec<String> = to_store.iter().map(|s| s.id.to_string()).collect();
         let outcomes = state.store.insert_voids(to_store, ReceivedAt::Now).await?;
         for ((slot, id), outcome) in slots.into_iter().zip(ids).zip(outcomes) {
             results[slot] = Some(item(id, outcome));
@@ -467,7 +467,7 @@ async fn open_shift(
     }
     crate::ingest::check_amount("the opening float", req.opening_float)
         .map_err(ApiError::invalid)?;
-    let cashier = state.store.user(req.cashier_id).await?;
+    let cashier = state.store.user(UserId(req.cashier_id)).await?;
     if !cashier
         .is_some_and(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
     {
@@ -479,13 +479,13 @@ async fn open_shift(
     let outcome = state
         .store
         .open_shift(ShiftRow {
-            id: req.id.to_string(),
+            id: ShiftId(req.id),
             township_id: caller.site.township_id,
             site_id: caller.site.id,
             terminal_id: caller.terminal.id,
-            cashier_id: req.cashier_id,
-            opened_at: req.opened_at.timestamp_millis(),
-            opening_float: req.opening_float.fen(),
+            cashier_id: UserId(req.cashier_id),
+            opened_at: req.opened_at,
+            opening_float: req.opening_float,
             closed_at: None,
             close_received_at: None,
             counted_cash: None,
@@ -564,11 +564,11 @@ async fn close_shift(
     let outcome = state
         .store
         .close_shift(
-            &id.to_string(),
+            ShiftId(id),
             caller.site.township_id,
             caller.terminal.id,
-            req.closed_at.timestamp_millis(),
-            req.counted_cash.fen(),
+            req.closed_at,
+            req.counted_cash,
         )
         .await
         .map_err(|e| match e {
@@ -591,14 +591,16 @@ async fn close_shift(
     };
     let offset = caller.site.utc_offset_minutes;
     Ok(Json(ShiftClosed {
-        id: shift.id,
+        id: shift.id.to_string(),
         opened_at: local(shift.opened_at, offset)?,
         closed_at: shift.closed_at.map(|t| local(t, offset)).transpose()?,
-        opening_float: Money::from_fen(shift.opening_float),
-        expected_cash: shift.expected_cash.map(Money::from_fen),
-        counted_cash: shift.counted_cash.map(Money::from_fen),
+        opening_float: shift.opening_float,
+        expected_cash: shift.expected_cash,
+        counted_cash: shift.counted_cash,
         difference: match (shift.counted_cash, shift.expected_cash) {
-            (Some(c), Some(e)) => Some(Money::from_fen(c.saturating_sub(e))),
+            (Some(c), Some(e)) => Some(c.checked_sub(e).ok_or_else(|| {
+                ApiError::Internal(format!("shift {}: cash beyond range", shift.id))
+            })?),
             _ => None,
         },
     }))

@@ -11,11 +11,12 @@
 //! and the content hash, so two copies of a sale in one group, or in two
 //! backend processes on one PostgreSQL, are stored once.
 
+use canteen_core::Money;
+use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::audit::now_ms;
 use super::sales::{insert_one_sale, insert_one_void};
 use super::{Dialect, Outcome, ReceivedAt, SaleToStore, StoreError, StoreResult, VoidToStore};
 
@@ -177,7 +178,7 @@ async fn try_group(
     // Stamped inside the transaction, after the write lock (SQLite) or the
     // ingest lock (PostgreSQL): a month close orders against it, so a post
     // stamped before a close's cut is committed before the close reads.
-    let now = now_ms();
+    let now = Utc::now();
     // Every diner whose subsidised meal the group decides, locked at once
     // and in order (PostgreSQL), so groups of two backend processes agree.
     let diners: Vec<i64> = group
@@ -187,8 +188,8 @@ async fn try_group(
             Job::Voids { .. } => &[],
         })
         .flat_map(|s| s.lines.iter())
-        .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > 0))
-        .filter_map(|l| l.diner_id)
+        .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > Money::ZERO))
+        .filter_map(|l| l.diner_id.map(|d| d.0))
         .collect();
     dialect.lock_diners(&mut tx, &diners).await?;
     let mut results = Vec::with_capacity(group.len());
@@ -231,7 +232,7 @@ async fn try_group(
 async fn store_sales(
     tx: &mut Transaction<'static, Any>,
     sales: &[SaleToStore],
-    received_at: i64,
+    received_at: DateTime<Utc>,
 ) -> StoreResult<Vec<Outcome>> {
     let mut order: Vec<usize> = (0..sales.len()).collect();
     order.sort_by(|&a, &b| (sales[a].sold_at, &sales[a].id).cmp(&(sales[b].sold_at, &sales[b].id)));
@@ -245,7 +246,7 @@ async fn store_sales(
 async fn store_voids(
     tx: &mut Transaction<'static, Any>,
     voids: &[VoidToStore],
-    received_at: i64,
+    received_at: DateTime<Utc>,
 ) -> StoreResult<Vec<Outcome>> {
     let mut order: Vec<usize> = (0..voids.len()).collect();
     order.sort_by(|&a, &b| voids[a].id.cmp(&voids[b].id));
