@@ -48,6 +48,11 @@ pub fn lunch(
     }
 }
 
+/// A diner born 10 January 1950 (bracket 70-79 in 2026), registered long ago.
+async fn aged_76(app: &TestApp, w: &World, name: &str) -> i64 {
+    add_diner(app, w, name, d(1950, 1, 10), json!({})).await
+}
+
 /// A lunch sold at noon at the main terminal.
 fn noon_lunch(w: &World, diner: i64, date: NaiveDate, paid_fen: i64, bracket: &str) -> Sale {
     lunch(
@@ -159,7 +164,7 @@ async fn two_terminals_offline(app: TestApp) {
         .await;
     let t2 = second["terminal"]["id"].as_i64().unwrap();
     let t2_token = second["token"].as_str().unwrap().to_string();
-    let diner = add_diner(&app, &w, "张玉珍", d(1950, 1, 10), json!({})).await;
+    let diner = aged_76(&app, &w, "张玉珍").await;
     let day = d(2026, 3, 2);
     let first = noon_lunch(&w, diner, day, 600, "70-79");
     let later = lunch(
@@ -199,7 +204,7 @@ on_both!(
 /// commune's claim shows the 12 people it served.
 async fn free_lunch_and_canteen(app: TestApp) {
     let w = world(&app).await;
-    let diner = add_diner(&app, &w, "刘德华", d(1950, 1, 10), json!({})).await;
+    let diner = aged_76(&app, &w, "刘德华").await;
     let day = d(2026, 3, 5);
     let free = json!({
         "id": uuid::Uuid::new_v4(), "site_id": w.site_a2, "date": day, "slot": "lunch",
@@ -240,7 +245,7 @@ on_both!(
 /// Two diners' lunches, one voided: only the other is claimed (6.00).
 async fn a_void(app: TestApp) {
     let w = world(&app).await;
-    let p = add_diner(&app, &w, "陈小红", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "陈小红").await;
     let q = add_diner(&app, &w, "周大山", d(1940, 1, 10), json!({})).await;
     let day = d(2026, 3, 6);
     let kept = noon_lunch(&w, p, day, 600, "70-79");
@@ -283,7 +288,7 @@ async fn export(app: &TestApp, token: &str, site: i64, month: &str, format: &str
 /// March's exports are the same bytes every time.
 async fn late_sale_after_close(app: TestApp) {
     let w = world(&app).await;
-    let p = add_diner(&app, &w, "黄秀兰", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "黄秀兰").await;
     let d2 = d(2026, 3, 2);
     sell(&app, &w, &[noon_lunch(&w, p, d2, 600, "70-79")]).await;
     let res = close(&app, &w.finance, w.site_a, "2026-03").await;
@@ -480,7 +485,7 @@ async fn policy_change_on_the_16th(app: TestApp) {
     p16["brackets"][1]["prices"]["lunch"] = json!("5.00");
     app.post_ok(&w.admin, &format!("/api/sites/{}/policies", w.site_a), &p16)
         .await;
-    let p = add_diner(&app, &w, "吴春花", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "吴春花").await;
     let (d15, d16) = (d(2026, 3, 15), d(2026, 3, 16));
     sell(
         &app,
@@ -626,7 +631,7 @@ async fn funding_split(app: TestApp) {
         &split,
     )
     .await;
-    let a = add_diner(&app, &w, "甲", d(1950, 1, 10), json!({})).await;
+    let a = aged_76(&app, &w, "甲").await;
     let b = add_diner(&app, &w, "乙", d(1940, 1, 10), json!({})).await;
     let c90 = add_diner(&app, &w, "丙", d(1930, 1, 10), json!({})).await;
     let day = d(2026, 3, 11);
@@ -673,7 +678,7 @@ async fn decide(
 /// reopen.
 async fn accepted_and_rejected(app: TestApp) {
     let w = world(&app).await;
-    let p = add_diner(&app, &w, "何建国", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "何建国").await;
     let young = add_diner(&app, &w, "马六十八", d(1958, 1, 10), json!({})).await;
     let day = d(2026, 3, 12);
     let first = noon_lunch(&w, p, day, 600, "70-79");
@@ -1076,7 +1081,7 @@ on_both!(exports_read_back_the_same_figures, super::exports_read_back);
 /// late resale after the void): April claims it, +1 meal, +6.00, no flag.
 async fn late_void_then_late_resale(app: TestApp) {
     let w = world(&app).await;
-    let p = add_diner(&app, &w, "罗阿婆", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "罗阿婆").await;
     let day = d(2026, 3, 2);
     let sale = noon_lunch(&w, p, day, 600, "70-79");
     sell(&app, &w, std::slice::from_ref(&sale)).await;
@@ -1302,6 +1307,25 @@ async fn free_meal_days(app: TestApp) {
 }
 on_both!(free_meal_days_recorded_and_corrected, super::free_meal_days);
 
+/// A shift's check as finance reads it (shifts opened yesterday or today).
+async fn shift_checked(app: &TestApp, w: &World, shift_id: uuid::Uuid) -> Value {
+    let today = crate::helpers::today();
+    let from = today - chrono::Duration::days(1);
+    let checks = app
+        .get_ok(
+            &w.finance,
+            &format!("/api/sites/{}/shift-check?from={from}&to={today}", w.site_a),
+        )
+        .await;
+    checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == json!(shift_id.to_string()))
+        .unwrap()
+        .clone()
+}
+
 /// A shift closed with the drawer counted right; a sale of the shift from
 /// a terminal that was offline arrives after the close: shown as late, the
 /// expected cash and the difference both at the close and now.
@@ -1341,19 +1365,8 @@ async fn shift_check(app: TestApp) {
         now - chrono::Duration::minutes(20),
     );
     sell(&app, &w, std::slice::from_ref(&late)).await;
+    let c = &shift_checked(&app, &w, shift_id).await;
     let from = (today - chrono::Duration::days(1)).to_string();
-    let checks = app
-        .get_ok(
-            &w.finance,
-            &format!("/api/sites/{}/shift-check?from={from}&to={today}", w.site_a),
-        )
-        .await;
-    let c = checks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == json!(shift_id.to_string()))
-        .unwrap();
     assert_eq!(c["at_close"]["expected_cash"], "106.00");
     assert_eq!(c["at_close"]["difference"], "0.00");
     assert_eq!(c["now"]["expected_cash"], "110.00");
@@ -1418,19 +1431,7 @@ async fn shift_late_by_the_backend_clock(app: TestApp) {
     let answered = Utc::now();
     let after = sold(w.diner_old, 400, "80-89", 20);
     sell(&app, &w, std::slice::from_ref(&after)).await;
-    let from = (today - chrono::Duration::days(1)).to_string();
-    let checks = app
-        .get_ok(
-            &w.finance,
-            &format!("/api/sites/{}/shift-check?from={from}&to={today}", w.site_a),
-        )
-        .await;
-    let c = checks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == json!(shift_id.to_string()))
-        .unwrap();
+    let c = &shift_checked(&app, &w, shift_id).await;
     let received: DateTime<Utc> = c["close_received_at"].as_str().unwrap().parse().unwrap();
     let closed: DateTime<Utc> = c["closed_at"].as_str().unwrap().parse().unwrap();
     assert!(
