@@ -28,6 +28,9 @@ pub enum AppError {
     /// The address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    /// The demo could not be seeded.
+    #[error("demo: {0}")]
+    Demo(#[from] crate::demo::DemoError),
     /// Anything else at start.
     #[error("{0}")]
     Other(String),
@@ -70,7 +73,7 @@ impl Application {
         let mut first_admin = None;
         if !store.has_users().await? {
             if config.demo {
-                first_admin = Some(crate::demo::seed(&store).await.map_err(AppError::Other)?);
+                first_admin = Some(crate::demo::seed(&store).await?);
             } else {
                 first_admin = Some(make_first_admin(&store).await?);
             }
@@ -81,6 +84,7 @@ impl Application {
             .await
             .map_err(|e| AppError::Bind(config.listen, e))?;
         let grace = Duration::from_secs(config.shutdown_grace_secs);
+        let web_key = store.web_key("csrf", &auth::random_hex(32)).await?;
         let state = AppState {
             store: store.clone(),
             limiter: Arc::new(LoginLimiter::new(
@@ -94,6 +98,7 @@ impl Application {
                     .unwrap_or_else(PasswordWork::default_concurrency),
                 config.password_hash_queue,
             )),
+            web_key: Arc::new(crate::web::CsrfKey::new(&web_key)),
             config: Arc::new(config),
         };
         Ok(Application {
@@ -123,9 +128,18 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish
     /// (for at most the grace period).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then as [`Application::run_until_stopped`]
+    /// (tests stop and restart a server on the same port with it).
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         let signal = async move {
-            shutdown_signal().await;
+            stop.await;
             tracing::info!("shutting down: finishing requests in flight");
             let _ = tx.send(true);
         };
@@ -185,7 +199,13 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
                 )));
             }
             store
-                .update_user_login(creds.id, Some(hash), Some(true), audit("user.reset_admin"))
+                .update_user_login(
+                    creds.id,
+                    Some(hash),
+                    true,
+                    Some(true),
+                    audit("user.reset_admin"),
+                )
                 .await?;
         }
         None if !config.create_admin => {
@@ -203,6 +223,7 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
                         township_id: None,
                         site_id: None,
                         password_hash: hash,
+                        must_change_password: true,
                     },
                     audit("user.create"),
                 )
@@ -232,6 +253,7 @@ async fn make_first_admin(store: &Db) -> Result<FirstAdmin, AppError> {
                 township_id: None,
                 site_id: None,
                 password_hash: hash,
+                must_change_password: true,
             },
             AuditEntry {
                 actor: Actor::system(),

@@ -238,7 +238,7 @@ async fn context(
         .iter()
         .map(diner_from_row)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(StoreError::Corrupt)?;
+        .map_err(StoreError::from)?;
     let mut policy_rows = Vec::new();
     for site in store.sites(Some(township_id)).await? {
         policy_rows.extend(store.policies_since(site.id, 0).await?);
@@ -246,7 +246,7 @@ async fn context(
     let records = store.claim_records(township_id, month).await?;
     Ok(Context {
         roster,
-        policies: policy_book(&policy_rows),
+        policies: policy_book(&policy_rows).map_err(StoreError::from)?,
         closes: store.month_closes(township_id).await?,
         by_site: by_site(&records),
         records,
@@ -424,6 +424,7 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<String, ClaimsError>
             "the {what} is longer than {max} characters"
         )));
     }
+    crate::text::check_text(&format!("the {what}"), t).map_err(ClaimsError::BadText)?;
     Ok(t.to_string())
 }
 

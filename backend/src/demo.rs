@@ -6,18 +6,59 @@
 use canteen_core::example::dazhai_policy;
 use canteen_core::resident_id::check_character;
 use canteen_core::{
-    CategoryCode, CategoryGrant, Customer, Diner, Money, Payment, PricePolicy, Sale, SaleId,
-    SaleLine, SiteId, Slot, TownshipId, quote,
+    CategoryCode, CategoryGrant, Customer, Diner, Money, Payment, PolicyError, PricePolicy,
+    PricingError, Sale, SaleId, SaleLine, SiteId, Slot, TownshipId, quote,
 };
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
 use crate::app::FirstAdmin;
 use crate::auth::{self, TERMINAL_PREFIX};
 use crate::domain::SiteKind;
+use crate::domain::{DinerError, StoredDataError};
 use crate::domain::{DinerInput, diner_from_row, local_date, policy_book};
 use crate::ingest::prepare_sales;
+use crate::ingest::{IngestError, Refusal};
 use crate::roles::Role;
-use crate::store::{Actor, AuditEntry, Db, NewSite, NewUser, Terminal, User};
+use crate::store::{Actor, AuditEntry, Db, NewSite, NewUser, StoreError, Terminal, User};
+
+/// Why the demo could not be seeded.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Checking the demo sales failed as a whole.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// Stored roster or policy data does not read.
+    #[error(transparent)]
+    Stored(#[from] StoredDataError),
+    /// A demo diner breaks a roster rule.
+    #[error("a demo diner: {0}")]
+    Diner(#[from] DinerError),
+    /// A demo sale was refused.
+    #[error("a demo sale: {0}")]
+    Refused(#[from] Refusal),
+    /// The example policy breaks a policy rule.
+    #[error("the demo policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// A demo meal could not be priced.
+    #[error("pricing a demo meal: {0}")]
+    Pricing(#[from] PricingError),
+    /// A password could not be hashed.
+    #[error(transparent)]
+    Hash(#[from] auth::HashError),
+    /// The blocking hashing task failed.
+    #[error("the hashing task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The policy could not be written as JSON.
+    #[error("encoding the demo policy: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// The demo's calendar went wrong (a time of day that does not exist,
+    /// no standard price on a date).
+    #[error("the demo calendar: {0}")]
+    Calendar(&'static str),
+}
 
 /// A small deterministic random source, so every demo looks the same.
 struct Rng(u64);
@@ -56,13 +97,10 @@ async fn user(
     role: crate::roles::Role,
     township_id: Option<TownshipId>,
     site_id: Option<SiteId>,
-) -> Result<(User, String), String> {
+) -> Result<(User, String), DemoError> {
     let password = auth::new_password().0;
     let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw)).await??;
     let u = store
         .insert_user(
             NewUser {
@@ -72,11 +110,11 @@ async fn user(
                 township_id,
                 site_id,
                 password_hash: hash,
+                must_change_password: false,
             },
             system("user.create", "user", township_id),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok((u, password))
 }
 
@@ -85,7 +123,7 @@ async fn terminal(
     site_id: SiteId,
     township_id: TownshipId,
     name: &str,
-) -> Result<(Terminal, String), String> {
+) -> Result<(Terminal, String), DemoError> {
     let token = auth::new_token(TERMINAL_PREFIX).0;
     let t = store
         .insert_terminal(
@@ -94,8 +132,7 @@ async fn terminal(
             &auth::token_hash(&token),
             system("terminal.create", "terminal", Some(township_id)),
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok((t, token))
 }
 
@@ -108,16 +145,14 @@ fn resident_id(birth: NaiveDate, seq: u64) -> String {
 
 /// Seeds the demo and returns the administrator, with the other logins and
 /// the terminal tokens in `notes`.
-pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
-    let err = |e: crate::store::StoreError| e.to_string();
+pub async fn seed(store: &Db) -> Result<FirstAdmin, DemoError> {
     let mut rng = Rng(0x5eed_cafe_f00d_1234);
     let now = Utc::now();
     let today = local_date(now, 480);
 
     let township = store
         .insert_township("大寨镇", system("township.create", "township", None))
-        .await
-        .map_err(err)?;
+        .await?;
     let t = township.id;
     let site = |name: &str, kind: SiteKind| NewSite {
         township_id: t,
@@ -130,27 +165,23 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
             site("大寨镇幸福食堂", SiteKind::Canteen),
             system("site.create", "site", Some(t)),
         )
-        .await
-        .map_err(err)?;
+        .await?;
     let commune1 = store
         .insert_site(
             site("大寨村幸福公社", SiteKind::Commune),
             system("site.create", "site", Some(t)),
         )
-        .await
-        .map_err(err)?;
+        .await?;
     store
         .insert_site(
             site("小寨村幸福公社", SiteKind::Commune),
             system("site.create", "site", Some(t)),
         )
-        .await
-        .map_err(err)?;
+        .await?;
 
     let from = today - Duration::days(365);
-    let policy =
-        PricePolicy::try_from(dazhai_policy(canteen.id, from)).map_err(|e| e.to_string())?;
-    let body = serde_json::to_string(&policy).map_err(|e| e.to_string())?;
+    let policy = PricePolicy::try_from(dazhai_policy(canteen.id, from))?;
+    let body = serde_json::to_string(&policy)?;
     store
         .upsert_policy(
             canteen.id,
@@ -158,8 +189,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
             &body,
             system("policy.create", "policy", Some(t)),
         )
-        .await
-        .map_err(err)?;
+        .await?;
 
     // 200 diners: mostly 65 and over, some younger, some holding 特困.
     const SURNAMES: [&str; 16] = [
@@ -199,10 +229,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
             .into_fields(today)?,
         );
     }
-    let rows = store
-        .insert_diners(t, inputs, Actor::system())
-        .await
-        .map_err(err)?;
+    let rows = store.insert_diners(t, inputs, Actor::system()).await?;
     let diners: Vec<Diner> = rows.iter().map(diner_from_row).collect::<Result<_, _>>()?;
 
     let (admin, admin_pw) = user(
@@ -264,7 +291,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
 
     // A month of sales: each day, breakfast, lunch and dinner for some
     // diners (once per slot), and a few walk-ins.
-    let book = policy_book(&store.policies_since(canteen.id, 0).await.map_err(err)?);
+    let book = policy_book(&store.policies_since(canteen.id, 0).await?)?;
     let mut sales = Vec::new();
     for day in (1..=30).rev() {
         let date = today - Duration::days(day);
@@ -282,15 +309,16 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
             }
             for (n, i) in chosen.iter().enumerate() {
                 let diner = &diners[*i];
-                let q = quote(&book, canteen.id, Customer::Diner(diner), date, slot, false)
-                    .map_err(|e| e.to_string())?;
+                let q = quote(&book, canteen.id, Customer::Diner(diner), date, slot, false)?;
                 let (term, cashier) = if n % 2 == 0 {
                     (&term1, &cashier1)
                 } else {
                     (&term2, &cashier2)
                 };
                 let minute = (n as u32 * 2) % 60;
-                let local = date.and_hms_opt(hour, minute, 0).ok_or("bad time")?;
+                let local = date
+                    .and_hms_opt(hour, minute, 0)
+                    .ok_or(DemoError::Calendar("a time of day that does not exist"))?;
                 let sold_at = Utc.from_utc_datetime(&(local - Duration::hours(8)));
                 let paid = q.paid;
                 let payment = if rng.below(3) == 0 {
@@ -330,8 +358,10 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
                 let standard = book
                     .in_force(canteen.id, date)
                     .and_then(|p| p.standard_price(slot))
-                    .ok_or("no standard price")?;
-                let local = date.and_hms_opt(hour, 45 + w as u32, 0).ok_or("bad time")?;
+                    .ok_or(DemoError::Calendar("no standard price on a date"))?;
+                let local = date
+                    .and_hms_opt(hour, 45 + w as u32, 0)
+                    .ok_or(DemoError::Calendar("a time of day that does not exist"))?;
                 sales.push((
                     term1.id,
                     Sale {
@@ -357,15 +387,12 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
             .map(|(_, s)| s.clone())
             .collect();
         for chunk in mine.chunks(500) {
-            let prepared = prepare_sales(store, term, &canteen, chunk, now)
-                .await
-                .map_err(err)?;
+            let prepared = prepare_sales(store, term, &canteen, chunk, now).await?;
             let ready: Vec<_> = prepared.into_iter().collect::<Result<_, _>>()?;
             stored += ready.len();
             store
                 .insert_sales(ready, crate::store::ReceivedAt::At(now))
-                .await
-                .map_err(err)?;
+                .await?;
         }
     }
 

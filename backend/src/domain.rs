@@ -51,6 +51,85 @@ impl TryFrom<String> for SiteKind {
     }
 }
 
+/// Why a diner as written cannot go on the roster, said so that a person
+/// can put it right.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DinerError {
+    /// A text field holds a control character.
+    #[error("{0}")]
+    ControlCharacter(String),
+    /// The name is blank.
+    #[error("a diner needs a name")]
+    NoName,
+    /// The name is too long.
+    #[error("the name is longer than 100 characters")]
+    NameTooLong,
+    /// The ID number is not a valid one.
+    #[error("ID number: {0}")]
+    ResidentId(#[from] canteen_core::ResidentIdError),
+    /// A birth date after today.
+    #[error("the birth date {0} is in the future")]
+    BornInFuture(NaiveDate),
+    /// A birth date before any diner's.
+    #[error("the birth date {0} is before {min}: check for a typing mistake", min = canteen_core::resident_id::EARLIEST_BIRTH_YEAR)]
+    BornTooEarly(NaiveDate),
+    /// A registration date before the programme.
+    #[error(
+        "the registration date {0} is before {REGISTRATION_EARLIEST_YEAR}: check for a typing mistake"
+    )]
+    RegisteredTooEarly(NaiveDate),
+    /// A registration date too far ahead.
+    #[error("the registration date {0} is more than a year ahead: check for a typing mistake")]
+    RegisteredTooFarAhead(NaiveDate),
+    /// A category grant without a code.
+    #[error("a category needs a code")]
+    NoCategoryCode,
+    /// A category grant that ends before it starts.
+    #[error("category {0}: it ends before it starts")]
+    CategoryEndsBeforeStart(canteen_core::CategoryCode),
+}
+
+/// Stored roster or policy data that does not read as the domain's types:
+/// a data error, reported, never skipped or defaulted.
+#[derive(Debug, thiserror::Error)]
+pub enum StoredDataError {
+    /// A diner's stored ID number is not a valid one.
+    #[error("diner {diner}: {error}")]
+    ResidentId {
+        /// The diner.
+        diner: canteen_core::DinerId,
+        /// Why.
+        error: canteen_core::ResidentIdError,
+    },
+    /// A stored policy is not a policy.
+    #[error("policy {policy}: {error}")]
+    Policy {
+        /// The policy row.
+        policy: i64,
+        /// Why.
+        error: serde_json::Error,
+    },
+    /// A stored policy names another site than the one it is stored for.
+    #[error("policy {policy} is stored for site {stored} but names site {named}")]
+    PolicySite {
+        /// The policy row.
+        policy: i64,
+        /// The site it is stored for.
+        stored: canteen_core::SiteId,
+        /// The site it names.
+        named: canteen_core::SiteId,
+    },
+    /// The stored versions do not make a book (two for one site and date).
+    #[error("stored policies: {0}")]
+    Book(#[from] canteen_core::PolicyError),
+}
+
+impl From<StoredDataError> for crate::store::StoreError {
+    fn from(e: StoredDataError) -> Self {
+        crate::store::StoreError::Corrupt(e.to_string())
+    }
+}
+
 /// No canteen subsidised meals before this year: an earlier registration
 /// date is a typing mistake.
 const REGISTRATION_EARLIEST_YEAR: i32 = 2000;
@@ -93,66 +172,54 @@ pub struct DinerInput {
 impl DinerInput {
     /// Checks the input; `today` bounds birth and registration dates and is
     /// the registration date when none is given.
-    pub fn into_fields(self, today: NaiveDate) -> Result<DinerFields, String> {
-        check_text("the name", &self.name)?;
+    pub fn into_fields(self, today: NaiveDate) -> Result<DinerFields, DinerError> {
+        check_text("the name", &self.name).map_err(DinerError::ControlCharacter)?;
         for (what, text) in [
             ("the ID number", &self.resident_id),
             ("the village", &self.village),
             ("the card number", &self.card_no),
         ] {
             if let Some(text) = text {
-                check_text(what, text)?;
+                check_text(what, text).map_err(DinerError::ControlCharacter)?;
             }
         }
         for g in &self.categories {
-            check_text("a category code", &g.category.0)?;
+            check_text("a category code", &g.category.0).map_err(DinerError::ControlCharacter)?;
         }
         let name = self.name.trim().to_string();
         if name.is_empty() {
-            return Err("a diner needs a name".into());
+            return Err(DinerError::NoName);
         }
         if name.chars().count() > 100 {
-            return Err("the name is longer than 100 characters".into());
+            return Err(DinerError::NameTooLong);
         }
         let resident_id = match self.resident_id.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(text) => Some(
-                ResidentId::parse_as_of(text, today)
-                    .map_err(|e| format!("ID number: {e}"))?
-                    .as_str()
-                    .to_string(),
-            ),
+            Some(text) => Some(ResidentId::parse_as_of(text, today)?.as_str().to_string()),
         };
         if let Some(b) = self.birth_date
             && b > today
         {
-            return Err(format!("the birth date {b} is in the future"));
+            return Err(DinerError::BornInFuture(b));
         }
         if let Some(b) = self.birth_date
             && chrono::Datelike::year(&b) < canteen_core::resident_id::EARLIEST_BIRTH_YEAR
         {
-            return Err(format!(
-                "the birth date {b} is before {}: check for a typing mistake",
-                canteen_core::resident_id::EARLIEST_BIRTH_YEAR
-            ));
+            return Err(DinerError::BornTooEarly(b));
         }
         let active_from = self.active_from.unwrap_or(today);
         if chrono::Datelike::year(&active_from) < REGISTRATION_EARLIEST_YEAR {
-            return Err(format!(
-                "the registration date {active_from} is before {REGISTRATION_EARLIEST_YEAR}: check for a typing mistake"
-            ));
+            return Err(DinerError::RegisteredTooEarly(active_from));
         }
         if active_from > today + chrono::Days::new(REGISTRATION_DAYS_AHEAD) {
-            return Err(format!(
-                "the registration date {active_from} is more than a year ahead: check for a typing mistake"
-            ));
+            return Err(DinerError::RegisteredTooFarAhead(active_from));
         }
         for g in &self.categories {
             if g.category.0.trim().is_empty() {
-                return Err("a category needs a code".into());
+                return Err(DinerError::NoCategoryCode);
             }
             if g.until.is_some_and(|u| u < g.from) {
-                return Err(format!("category {}: it ends before it starts", g.category));
+                return Err(DinerError::CategoryEndsBeforeStart(g.category.clone()));
             }
         }
         let clean = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
@@ -170,13 +237,16 @@ impl DinerInput {
 }
 
 /// The core diner of a stored row.
-pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
+pub fn diner_from_row(row: &DinerRow) -> Result<Diner, StoredDataError> {
     let resident_id = row
         .resident_id
         .as_deref()
         .map(ResidentId::parse)
         .transpose()
-        .map_err(|e| format!("diner {}: {e}", row.id))?;
+        .map_err(|error| StoredDataError::ResidentId {
+            diner: row.id,
+            error,
+        })?;
     Ok(Diner {
         id: row.id,
         name: row.name.clone(),
@@ -224,7 +294,7 @@ pub struct DinerView {
 
 impl DinerView {
     /// From a stored row; `today` gives the age.
-    pub fn from_row(row: &DinerRow, today: NaiveDate) -> Result<DinerView, String> {
+    pub fn from_row(row: &DinerRow, today: NaiveDate) -> Result<DinerView, StoredDataError> {
         let d = diner_from_row(row)?;
         Ok(DinerView {
             id: row.id.0,
@@ -243,27 +313,111 @@ impl DinerView {
     }
 }
 
-/// The policy book of stored versions; unreadable versions are skipped
-/// and logged (they were checked when written).
-pub fn policy_book(rows: &[PolicyRow]) -> PolicyBook {
-    let versions: Vec<PricePolicy> = rows
+/// The policy book of stored versions. A version that does not read, or
+/// names another site, is a data error: pricing without it would be wrong.
+pub fn policy_book(rows: &[PolicyRow]) -> Result<PolicyBook, StoredDataError> {
+    let versions = rows
         .iter()
-        .filter_map(|r| match serde_json::from_str::<PricePolicy>(&r.body) {
-            Ok(p) if p.site_id() == r.site_id => Some(p),
-            Ok(_) => {
-                tracing::error!(policy = r.id, "stored policy names another site");
-                None
+        .map(|r| {
+            let p: PricePolicy =
+                serde_json::from_str(&r.body).map_err(|error| StoredDataError::Policy {
+                    policy: r.id,
+                    error,
+                })?;
+            if p.site_id() != r.site_id {
+                return Err(StoredDataError::PolicySite {
+                    policy: r.id,
+                    stored: r.site_id,
+                    named: p.site_id(),
+                });
             }
-            Err(e) => {
-                tracing::error!(policy = r.id, error = %e, "stored policy is unreadable");
-                None
-            }
+            Ok(p)
         })
-        .collect();
-    PolicyBook::new(versions).unwrap_or_default()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PolicyBook::new(versions)?)
 }
 
 /// Local date at a site for a moment.
 pub fn local_date(now: chrono::DateTime<chrono::Utc>, utc_offset_minutes: i64) -> NaiveDate {
     (now + chrono::Duration::minutes(utc_offset_minutes)).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canteen_core::SiteId;
+
+    fn row(id: i64, site: i64, body: String) -> PolicyRow {
+        PolicyRow {
+            id,
+            site_id: SiteId(site),
+            effective_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            body,
+            version: 1,
+        }
+    }
+
+    fn policy_json(site: i64) -> String {
+        let from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let p = PricePolicy::try_from(canteen_core::example::dazhai_policy(SiteId(site), from))
+            .unwrap();
+        serde_json::to_string(&p).unwrap()
+    }
+
+    #[test]
+    fn stored_policies_that_do_not_read_are_errors_not_skipped() {
+        assert_eq!(
+            policy_book(&[row(1, 7, policy_json(7))])
+                .unwrap()
+                .versions()
+                .len(),
+            1
+        );
+        let unreadable = policy_book(&[row(1, 7, policy_json(7)), row(2, 7, "{}".into())]);
+        assert!(
+            matches!(unreadable, Err(StoredDataError::Policy { policy: 2, .. })),
+            "{unreadable:?}"
+        );
+        let elsewhere = policy_book(&[row(3, 7, policy_json(8))]);
+        assert!(
+            matches!(
+                elsewhere,
+                Err(StoredDataError::PolicySite { policy: 3, .. })
+            ),
+            "{elsewhere:?}"
+        );
+        let twice = policy_book(&[row(4, 7, policy_json(7)), row(5, 7, policy_json(7))]);
+        assert!(matches!(twice, Err(StoredDataError::Book(_))), "{twice:?}");
+    }
+
+    #[test]
+    fn diner_input_errors_say_what_to_fix() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let input = |name: &str| DinerInput {
+            name: name.into(),
+            resident_id: None,
+            birth_date: None,
+            village: None,
+            card_no: None,
+            active_from: None,
+            inactive_since: None,
+            categories: Vec::new(),
+        };
+        assert_eq!(input("  ").into_fields(today), Err(DinerError::NoName));
+        let mut late = input("王秀英");
+        late.active_from = NaiveDate::from_ymd_opt(2028, 1, 1);
+        assert_eq!(
+            late.into_fields(today).unwrap_err().to_string(),
+            "the registration date 2028-01-01 is more than a year ahead: check for a typing mistake"
+        );
+        let mut early = input("王秀英");
+        early.birth_date = NaiveDate::from_ymd_opt(1800, 1, 1);
+        assert!(
+            early
+                .into_fields(today)
+                .unwrap_err()
+                .to_string()
+                .starts_with("the birth date 1800-01-01 is before 1")
+        );
+    }
 }

@@ -583,3 +583,39 @@ td,th{{border:1px solid #000;padding:1mm 2mm}}.n{{text-align:right}}.sign{{margi
     );
     h
 }
+
+/// A claim's export as a download: its bytes and how to send them.
+#[derive(Debug, Clone)]
+pub struct ExportFile {
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// Its media type.
+    pub content_type: &'static str,
+    /// `attachment; filename=…`, or `inline` for the printable page.
+    pub disposition: String,
+}
+
+/// The export of a claim in a format named `xlsx`, `csv` or `html`;
+/// `None` for any other name. The API and the pages both send this.
+pub fn file(c: &MonthClaim, format: &str) -> Result<Option<ExportFile>, XlsxError> {
+    let name = format!("claim-{}-{}", c.site_id, c.month);
+    let (bytes, content_type) = match format {
+        "xlsx" => (
+            xlsx(c)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "csv" => (csv(c), "text/csv; charset=utf-8"),
+        "html" => (html(c).into_bytes(), "text/html; charset=utf-8"),
+        _ => return Ok(None),
+    };
+    let disposition = if format == "html" {
+        "inline".to_string()
+    } else {
+        format!("attachment; filename=\"{name}.{format}\"")
+    };
+    Ok(Some(ExportFile {
+        bytes,
+        content_type,
+        disposition,
+    }))
+}

@@ -34,6 +34,9 @@ pub enum FreeMealError {
     /// No such record in scope.
     #[error("no such free-meal day")]
     NotFound,
+    /// The day cannot be written as JSON to be kept.
+    #[error("the free-meal day cannot be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 /// What became of a recorded day.
@@ -113,7 +116,7 @@ async fn check(
         .iter()
         .try_fold(canteen_core::Money::ZERO, |sum, p| sum.checked_add(p.cost))
         .ok_or_else(|| FreeMealError::Invalid("purchase costs are too large".into()))?;
-    let body = canonical(day);
+    let body = canonical(day)?;
     Ok(FreeMealToStore {
         day: day.clone(),
         township_id: site.township_id,
@@ -160,9 +163,10 @@ pub async fn record(
         Outcome::Duplicate => Ok(Recorded::Unchanged),
         _ => {
             let latest = store.free_meal_versions(day.id).await?;
+            let body = canonical(day)?;
             let same = latest
                 .last()
-                .is_some_and(|r| r.content_hash == sha256_hex(&canonical(day)));
+                .is_some_and(|r| r.content_hash == sha256_hex(&body));
             if same {
                 Ok(Recorded::Unchanged)
             } else {

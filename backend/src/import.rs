@@ -24,6 +24,43 @@ pub struct RowError {
     pub reason: String,
 }
 
+/// What is wrong with one row, said so that a person can fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowProblem {
+    /// A cell holds a control character.
+    #[error("the cell under '{column}' holds a control character ({found}): remove it")]
+    ControlCharacter {
+        /// The column's title.
+        column: String,
+        /// The character and where.
+        found: canteen_core::ControlCharacter,
+    },
+    /// No name.
+    #[error("the name is empty")]
+    NoName,
+    /// A date cell that is no date.
+    #[error("'{0}' is not a date (write it like 1950-03-21)")]
+    NotADate(String),
+    /// The registration date cell is no date.
+    #[error("registration date: '{0}' is not a date (write it like 1950-03-21)")]
+    BadRegistrationDate(String),
+    /// The diner breaks a roster rule.
+    #[error(transparent)]
+    Diner(#[from] crate::domain::DinerError),
+    /// The same ID number as an earlier row of the file.
+    #[error("the same ID number as row {0}")]
+    SameIdAsRow(usize),
+    /// The ID number is already on the roster.
+    #[error("this ID number is already on the roster (diner {0})")]
+    AlreadyOnRoster(DinerId),
+}
+
+/// A category grant without a start date holds from this date.
+const CATEGORY_FROM: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
 /// Rows read from the file: the good ones with their row numbers, and the bad.
 #[derive(Debug, Default)]
 pub struct ParsedRoster {
@@ -425,25 +462,25 @@ fn read_xlsx(bytes: &[u8], limits: &ImportLimits, cancel: &Cancel) -> Result<Tab
     Ok(rows)
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
+fn parse_date(text: &str) -> Result<NaiveDate, RowProblem> {
     let t = text.trim();
     for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"] {
         if let Ok(d) = NaiveDate::parse_from_str(t, fmt) {
             return Ok(d);
         }
     }
-    Err(format!("'{t}' is not a date (write it like 1950-03-21)"))
+    Err(RowProblem::NotADate(t.to_string()))
 }
 
-fn parse_categories(text: &str) -> Result<Vec<CategoryGrant>, String> {
-    let from = NaiveDate::from_ymd_opt(1900, 1, 1).ok_or("bad date")?;
+fn parse_categories(text: &str) -> Result<Vec<CategoryGrant>, RowProblem> {
     text.split([',', '，', '、', ';', '；', '/', ' '])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|code| {
             // "code" or "code:YYYY-MM-DD:YYYY-MM-DD" (either date may be empty).
-            let mut parts = code.split(':');
-            let name = parts.next().unwrap_or_default().trim().to_string();
+            let (name, dates) = code.split_once(':').unwrap_or((code, ""));
+            let name = name.trim().to_string();
+            let mut parts = dates.split(':');
             let start = parts
                 .next()
                 .map(str::trim)
@@ -458,7 +495,7 @@ fn parse_categories(text: &str) -> Result<Vec<CategoryGrant>, String> {
                 .transpose()?;
             Ok(CategoryGrant {
                 category: CategoryCode(name),
-                from: start.unwrap_or(from),
+                from: start.unwrap_or(CATEGORY_FROM),
                 until,
             })
         })
@@ -498,32 +535,32 @@ pub fn parse_roster(
         for ((c, value), title) in columns.iter().zip(row).zip(&header) {
             if let Some(c) = c {
                 if let Some(found) = canteen_core::text::control_character(&value) {
-                    refused = Some(format!(
-                        "the cell under '{}' holds a control character ({found}): remove it",
-                        title.trim()
-                    ));
+                    refused = Some(RowProblem::ControlCharacter {
+                        column: title.trim().to_string(),
+                        found,
+                    });
                 }
                 cells.insert(*c, value.trim().to_string());
             }
         }
-        if let Some(reason) = refused {
+        if let Some(problem) = refused {
             out.bad.push(RowError {
                 row: row_no,
-                reason,
+                reason: problem.to_string(),
             });
             continue;
         }
         let get = |c: Column| cells.get(&c).filter(|v| !v.is_empty()).cloned();
-        let result = (|| -> Result<DinerFields, String> {
+        let result = (|| -> Result<DinerFields, RowProblem> {
             let input = DinerInput {
-                name: get(Column::Name).ok_or("the name is empty")?,
+                name: get(Column::Name).ok_or(RowProblem::NoName)?,
                 resident_id: get(Column::ResidentId),
                 birth_date: get(Column::BirthDate).map(|t| parse_date(&t)).transpose()?,
                 village: get(Column::Village),
                 card_no: get(Column::CardNo),
                 // Without the column or a date, the import date (`today`).
                 active_from: get(Column::ActiveFrom)
-                    .map(|t| parse_date(&t).map_err(|e| format!("registration date: {e}")))
+                    .map(|t| parse_date(&t).map_err(|_| RowProblem::BadRegistrationDate(t)))
                     .transpose()?,
                 inactive_since: get(Column::InactiveSince)
                     .map(|t| parse_date(&t))
@@ -533,7 +570,7 @@ pub fn parse_roster(
                     .transpose()?
                     .unwrap_or_default(),
             };
-            input.into_fields(today)
+            Ok(input.into_fields(today)?)
         })();
         match result {
             Ok(fields) => {
@@ -541,16 +578,14 @@ pub fn parse_roster(
                     if let Some(first) = seen.get(id) {
                         out.bad.push(RowError {
                             row: row_no,
-                            reason: format!("the same ID number as row {first}"),
+                            reason: RowProblem::SameIdAsRow(*first).to_string(),
                         });
                         continue;
                     }
                     if let Some(diner) = known_ids.get(id) {
                         out.bad.push(RowError {
                             row: row_no,
-                            reason: format!(
-                                "this ID number is already on the roster (diner {diner})"
-                            ),
+                            reason: RowProblem::AlreadyOnRoster(*diner).to_string(),
                         });
                         continue;
                     }
@@ -558,9 +593,9 @@ pub fn parse_roster(
                 }
                 out.good.push((row_no, fields));
             }
-            Err(reason) => out.bad.push(RowError {
+            Err(problem) => out.bad.push(RowError {
                 row: row_no,
-                reason,
+                reason: problem.to_string(),
             }),
         }
     }

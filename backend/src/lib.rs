@@ -2,7 +2,7 @@
 //! once, append-only), keeps the roster, price policies, sites and users, and
 //! serves the API for terminals and the office.
 //!
-//! Only `store` knows SQL; only `http` knows HTTP. It must never lose or
+//! Only `store` knows SQL; only `http` and `web` (the pages) know HTTP. It must never lose or
 //! double count a sale, never show a whole resident ID number in a log, and
 //! never answer bad input with a panic or a 500.
 
@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod checks;
 pub mod claims;
 pub mod config;
 pub mod demo;
@@ -21,5 +22,7 @@ pub mod import;
 pub mod ingest;
 pub mod rate_limit;
 pub mod roles;
+pub mod roster_search;
 pub mod store;
 pub mod text;
+pub mod web;

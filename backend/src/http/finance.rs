@@ -8,10 +8,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use canteen_core::claim::{LineKind, Tally};
-use canteen_core::{
-    Money, SaleId, ShiftTally, SiteId, Slot, TownshipId, Verdict, WelfareRule, YearMonth,
-    absent_regulars,
-};
+use canteen_core::{Money, SaleId, SiteId, Slot, TownshipId, Verdict, YearMonth};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -20,11 +17,11 @@ use super::admin::{actor, require, site_in_scope, township_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
+use crate::checks::{self, CheckError, ShiftCheck, WelfareView};
 use crate::claims::{self, ClaimsError, DecisionRequest, Evidence, MonthClaim};
-use crate::domain::{diner_from_row, local_date};
 use crate::export;
 use crate::roles::{Person, Role};
-use crate::store::{Site, StoreError};
+use crate::store::Site;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -408,31 +405,8 @@ async fn reopen_month(
     Ok(Json(claim_view(&c)))
 }
 
-/// The formats a claim is exported in.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-enum ExportFormat {
-    Xlsx,
-    Csv,
-    Html,
-}
-
-impl ExportFormat {
-    /// The format named in the address; any other is no export there is.
-    fn of(name: &str) -> Result<ExportFormat, ApiError> {
-        match name {
-            "xlsx" => Ok(ExportFormat::Xlsx),
-            "csv" => Ok(ExportFormat::Csv),
-            "html" => Ok(ExportFormat::Html),
-            other => Err(ApiError::NotFound(format!(
-                "no export '{other}': use xlsx, csv or html"
-            ))),
-        }
-    }
-}
-
 #[utoipa::path(get, path = "/api/sites/{id}/claims/{month}/export/{format}", tag = "finance",
-    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03"), ("format" = inline(ExportFormat), Path, description = "xlsx, csv or html")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03"), ("format" = String, Path, pattern = "^(xlsx|csv|html)$", description = "xlsx, csv or html")),
     responses((status = 200, description = "The export"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn export_claim(
@@ -440,34 +414,19 @@ async fn export_claim(
     person: Person,
     Path((id, month, format)): Path<(i64, String, String)>,
 ) -> Result<Response, ApiError> {
-    let format = ExportFormat::of(&format)?;
     let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
-    let name = format!("claim-{}-{}", site.id, month);
-    let (bytes, content_type, ext) = match format {
-        ExportFormat::Xlsx => (
-            export::xlsx(&c).map_err(|e| ApiError::Internal(e.to_string()))?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        ExportFormat::Csv => (export::csv(&c), "text/csv; charset=utf-8", "csv"),
-        ExportFormat::Html => (
-            export::html(&c).into_bytes(),
-            "text/html; charset=utf-8",
-            "html",
-        ),
-    };
-    let disposition = if ext == "html" {
-        "inline".to_string()
-    } else {
-        format!("attachment; filename=\"{name}.{ext}\"")
-    };
+    let file = export::file(&c, &format)
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("no export '{format}': use xlsx, csv or html"))
+        })?;
     Ok((
         [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_TYPE, file.content_type.to_string()),
+            (header::CONTENT_DISPOSITION, file.disposition),
         ],
-        bytes,
+        file.bytes,
     )
         .into_response())
 }
@@ -482,54 +441,12 @@ struct DateRange {
     to: NaiveDate,
 }
 
-#[derive(Serialize)]
-struct ShiftFigures {
-    sales_count: u32,
-    voids_count: u32,
-    cash_sales: Money,
-    qr_sales: Money,
-    expected_cash: Money,
-    difference: Option<Money>,
-}
-
-#[derive(Serialize)]
-struct LateRecord {
-    kind: &'static str,
-    id: String,
-    sale_id: String,
-    received_at: DateTime<Utc>,
-    cash: Money,
-}
-
-#[derive(Serialize)]
-struct ShiftCheck {
-    id: String,
-    terminal_id: i64,
-    cashier_id: i64,
-    opened_at: DateTime<Utc>,
-    /// The terminal's closing time.
-    closed_at: Option<DateTime<Utc>>,
-    /// When the backend received the close: sales and voids received from
-    /// then on are late.
-    close_received_at: Option<DateTime<Utc>>,
-    opening_float: Money,
-    counted_cash: Option<Money>,
-    /// Figures from what had arrived when the close was received.
-    at_close: ShiftFigures,
-    /// Figures from everything that has arrived since.
-    now: ShiftFigures,
-    /// Sales and voids of the shift that arrived after it was closed.
-    late: Vec<LateRecord>,
-}
-
-fn figures(t: &ShiftTally, counted: Option<Money>) -> ShiftFigures {
-    ShiftFigures {
-        sales_count: t.sales_count,
-        voids_count: t.voids_count,
-        cash_sales: t.cash_sales,
-        qr_sales: t.qr_sales,
-        expected_cash: t.expected_cash,
-        difference: counted.map(|c| t.difference(c)),
+impl From<CheckError> for ApiError {
+    fn from(e: CheckError) -> ApiError {
+        match e {
+            CheckError::Store(s) => ApiError::Store(s),
+            CheckError::BadRange | CheckError::BadRule => ApiError::invalid(e.to_string()),
+        }
     }
 }
 
@@ -545,73 +462,9 @@ async fn shift_check(
 ) -> Result<Json<Vec<ShiftCheck>>, ApiError> {
     require(&person, CLAIM_READERS)?;
     let site = site_in_scope(&state, &person, SiteId(id)).await?;
-    if r.to < r.from || (r.to - r.from).num_days() > 62 {
-        return Err(ApiError::invalid("give from ≤ to, at most 62 days apart"));
-    }
-    let offset = chrono::Duration::minutes(site.utc_offset_minutes);
-    let start = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc() - offset)
-            .ok_or_else(|| ApiError::invalid(format!("{d} has no start of day")))
-    };
-    let from = start(r.from)?;
-    let to = start(r.to + chrono::Duration::days(1))?;
-    let mut out = Vec::new();
-    for shift in state.store.shifts_for_site(site.id, from, to).await? {
-        let until = shift.closed_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let (sales, voids) = state.store.shift_records(&shift, until).await?;
-        let closed_at = shift.closed_at;
-        // Late is counted from when the close reached the backend, the
-        // clock sales are received by (the terminal's may be off).
-        let close_received_at = match (shift.closed_at, shift.close_received_at) {
-            (_, Some(t)) => Some(t),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(ApiError::Store(StoreError::Corrupt(format!(
-                    "shift {} is closed with no time its close was received",
-                    shift.id
-                ))));
-            }
-        };
-        let float = shift.opening_float;
-        let counted = shift.counted_cash;
-        // One rule for what counts and what is late: the core's.
-        let check = canteen_core::ShiftCheck::of(float, &sales, &voids, close_received_at);
-        let mut late: Vec<LateRecord> = check
-            .late_sales
-            .iter()
-            .map(|l| LateRecord {
-                kind: "sale",
-                id: l.sale_id.to_string(),
-                sale_id: l.sale_id.to_string(),
-                received_at: l.received_at,
-                cash: l.cash,
-            })
-            .collect();
-        late.extend(check.late_voids.iter().map(|l| LateRecord {
-            kind: "void",
-            id: l.void_id.to_string(),
-            sale_id: l.sale_id.to_string(),
-            received_at: l.received_at,
-            cash: l.cash.negated(),
-        }));
-        late.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
-        let (at_close, now) = (&check.at_close, &check.now);
-        out.push(ShiftCheck {
-            id: shift.id.to_string(),
-            terminal_id: shift.terminal_id.0,
-            cashier_id: shift.cashier_id.0,
-            opened_at: shift.opened_at,
-            closed_at,
-            close_received_at,
-            opening_float: float,
-            counted_cash: counted,
-            at_close: figures(at_close, counted),
-            now: figures(now, counted),
-            late,
-        });
-    }
-    Ok(Json(out))
+    Ok(Json(
+        checks::shift_checks(&state.store, &site, r.from, r.to).await?,
+    ))
 }
 
 /// Who counts as a regular not seen lately.
@@ -626,26 +479,6 @@ struct WelfareQuery {
     min_meals: Option<u32>,
 }
 
-#[derive(Serialize)]
-struct WelfareEntry {
-    diner_id: i64,
-    name: String,
-    resident_id_masked: Option<String>,
-    village: Option<String>,
-    meals_last_30_days: u32,
-    last_meal: NaiveDate,
-    days_absent: i64,
-}
-
-#[derive(Serialize)]
-struct WelfareView {
-    township_id: i64,
-    today: NaiveDate,
-    absent_days: u32,
-    min_meals: u32,
-    diners: Vec<WelfareEntry>,
-}
-
 #[utoipa::path(get, path = "/api/townships/{id}/welfare", tag = "finance",
     params(("id" = i64, Path, minimum = 1, description = "Township id"), WelfareQuery),
     responses((status = 200, description = "Regular diners not seen lately"), PersonAuth, BadRequest, NotFound, Invalid, Always),
@@ -658,49 +491,7 @@ async fn welfare_list(
 ) -> Result<Json<WelfareView>, ApiError> {
     require(&person, CLAIM_READERS)?;
     let township = township_in_scope(&state, &person, TownshipId(id)).await?;
-    let rule = WelfareRule {
-        absent_days: q.days.unwrap_or(3),
-        min_meals: q.min_meals.unwrap_or(8),
-        ..WelfareRule::default()
-    };
-    if !(1..=30).contains(&rule.absent_days) || !(1..=90).contains(&rule.min_meals) {
-        return Err(ApiError::invalid("days must be 1 to 30, min_meals 1 to 90"));
-    }
-    let offset = state
-        .store
-        .sites(Some(township.id))
-        .await?
-        .first()
-        .map_or(480, |s| s.utc_offset_minutes);
-    let today = local_date(Utc::now(), offset);
-    let from = today - chrono::Duration::days(i64::from(rule.window_days) - 1);
-    let meals = state.store.meals_since(township.id, from).await?;
-    let rows = state.store.diners_since(township.id, 0).await?;
-    let roster = rows
-        .iter()
-        .map(diner_from_row)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::Internal)?;
-    let diners = absent_regulars(&meals, &roster, today, rule)
-        .into_iter()
-        .filter_map(|r| {
-            let d = roster.iter().find(|d| d.id == r.diner_id)?;
-            Some(WelfareEntry {
-                diner_id: d.id.0,
-                name: d.name.clone(),
-                resident_id_masked: d.resident_id.as_ref().map(|i| i.masked()),
-                village: d.village.clone(),
-                meals_last_30_days: r.meals,
-                last_meal: r.last_meal,
-                days_absent: r.days_absent,
-            })
-        })
-        .collect();
-    Ok(Json(WelfareView {
-        township_id: township.id.0,
-        today,
-        absent_days: rule.absent_days,
-        min_meals: rule.min_meals,
-        diners,
-    }))
+    let (days, min_meals) = (q.days.unwrap_or(3), q.min_meals.unwrap_or(8));
+    let view = checks::welfare(&state.store, &township, days, min_meals, Utc::now()).await?;
+    Ok(Json(view))
 }

@@ -37,6 +37,7 @@ impl From<FreeMealError> for ApiError {
             FreeMealError::Conflict(m) => ApiError::Conflict(m),
             FreeMealError::Forbidden(m) => ApiError::Forbidden(m),
             FreeMealError::NotFound => ApiError::not_found("free-meal day"),
+            FreeMealError::Encode(e) => ApiError::Internal(e.to_string()),
         }
     }
 }

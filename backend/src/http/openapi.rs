@@ -11,7 +11,7 @@
 //!     security(("bearer" = [])))]
 //! ```
 //! and register it with `.routes(routes!(handler))`. The error groups below
-//! each document the `{code, message}` answers a handler can give.
+//! each document the `{code, message, message_zh}` answers a handler can give.
 
 use std::collections::BTreeMap;
 
@@ -29,7 +29,7 @@ use super::error::ErrorBody;
 #[openapi(
     info(
         title = "Happiness Canteen API",
-        description = "The backend of Happiness Canteen: terminals post sales, voids and shifts; the office keeps townships, sites, terminals, users, the diner roster and price policies.\n\nMoney is a decimal string of yuan (\"12.50\"), times are RFC 3339 with an offset, dates are YYYY-MM-DD. Every error is JSON: `{\"code\": \"...\", \"message\": \"...\"}`.\n\nPeople sign in with `POST /api/auth/login` and send `Authorization: Bearer <token>`; a terminal sends its own token the same way.",
+        description = "The backend of Happiness Canteen: terminals post sales, voids and shifts; the office keeps townships, sites, terminals, users, the diner roster and price policies.\n\nMoney is a decimal string of yuan (\"12.50\"), times are RFC 3339 with an offset, dates are YYYY-MM-DD. Every error is JSON: `{\"code\": \"...\", \"message\": \"...\", \"message_zh\": \"...\"}`: a stable code, and what went wrong in English (with the detail) and in Chinese.\n\nPeople sign in with `POST /api/auth/login` and send `Authorization: Bearer <token>`; a terminal sends its own token the same way.",
         license(name = "GPL-3.0-or-later"),
     ),
     components(schemas(ErrorBody)),

@@ -53,7 +53,7 @@ async fn township_today(
 
 fn views(rows: &[DinerRow]) -> Result<Vec<DinerView>, ApiError> {
     rows.iter()
-        .map(|r| DinerView::from_row(r, today()).map_err(ApiError::Internal))
+        .map(|r| Ok(DinerView::from_row(r, today())?))
         .collect()
 }
 
@@ -91,9 +91,7 @@ async fn create_diner(
 ) -> Result<(StatusCode, Json<DinerView>), ApiError> {
     require(&person, &[Role::Admin])?;
     let t = township_in_scope(&state, &person, TownshipId(id)).await?;
-    let fields = input
-        .into_fields(township_today(&state, t.id).await?)
-        .map_err(ApiError::invalid)?;
+    let fields = input.into_fields(township_today(&state, t.id).await?)?;
     let rows = state
         .store
         .insert_diners(t.id, vec![fields], actor(&person))
@@ -103,7 +101,7 @@ async fn create_diner(
         .ok_or_else(|| ApiError::Internal("no row returned".into()))?;
     Ok((
         StatusCode::CREATED,
-        Json(DinerView::from_row(row, today()).map_err(ApiError::Internal)?),
+        Json(DinerView::from_row(row, today())?),
     ))
 }
 
@@ -132,9 +130,7 @@ async fn get_diner(
     Path(id): Path<i64>,
 ) -> Result<Json<DinerView>, ApiError> {
     let row = diner_in_scope(&state, &person, DinerId(id)).await?;
-    Ok(Json(
-        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
-    ))
+    Ok(Json(DinerView::from_row(&row, today())?))
 }
 
 /// Writes over a diner's details.
@@ -155,9 +151,7 @@ async fn update_diner(
     require(&person, &[Role::Admin])?;
     let row = diner_in_scope(&state, &person, DinerId(id)).await?;
     let keep_active_from = input.active_from.is_none();
-    let mut fields = input
-        .into_fields(township_today(&state, row.township_id).await?)
-        .map_err(ApiError::invalid)?;
+    let mut fields = input.into_fields(township_today(&state, row.township_id).await?)?;
     // Left out of an update, the registration date stays as stored.
     if keep_active_from {
         fields.active_from = row.active_from;
@@ -166,9 +160,7 @@ async fn update_diner(
         .store
         .update_diner(row.id, fields, actor(&person))
         .await?;
-    Ok(Json(
-        DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
-    ))
+    Ok(Json(DinerView::from_row(&row, today())?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -215,6 +207,8 @@ struct ImportRefused {
     code: &'static str,
     /// What to do.
     message: String,
+    /// What to do, in Chinese.
+    message_zh: String,
     /// Data rows in the file.
     total_rows: usize,
     /// Always 0.
@@ -291,6 +285,10 @@ async fn import_diners(
                 "{} of {total_rows} rows have problems; nothing was imported. Fix them, or import the good rows with ?import_good=true",
                 parsed.bad.len()
             ),
+            message_zh: format!(
+                "共 {total_rows} 行，其中 {} 行有问题，未导入任何数据。请修改后重试，或加 ?import_good=true 只导入正确的行。",
+                parsed.bad.len()
+            ),
             total_rows,
             imported: 0,
             rejected: refused(parsed.bad),
@@ -327,7 +325,7 @@ async fn list_policies(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<PricePolicy>>, ApiError> {
     let site = site_in_scope(&state, &person, SiteId(id)).await?;
-    let book = policy_book(&state.store.policies_since(site.id, 0).await?);
+    let book = policy_book(&state.store.policies_since(site.id, 0).await?)?;
     Ok(Json(book.versions().to_vec()))
 }
 

@@ -20,7 +20,7 @@ use super::views::{SiteView, TerminalView, local};
 use crate::domain::{diner_from_row, policy_book};
 use crate::ingest::{MAX_BATCH, canonical, prepare_sales, prepare_voids};
 use crate::roles::Role;
-use crate::store::{CloseOutcome, Outcome, ReceivedAt, ShiftRow};
+use crate::store::{CloseOutcome, Outcome, ReceivedAt, ShiftRow, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -143,7 +143,7 @@ async fn roster(
         .iter()
         .map(diner_from_row)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::Internal)?;
+        .map_err(StoreError::from)?;
     Ok(Json(RosterDownload {
         version,
         full: q.since <= 0,
@@ -184,7 +184,10 @@ async fn policies(
     Ok(Json(PolicyDownload {
         version,
         full: q.since <= 0,
-        policies: policy_book(&rows).versions().to_vec(),
+        policies: policy_book(&rows)
+            .map_err(StoreError::from)?
+            .versions()
+            .to_vec(),
     }))
 }
 
@@ -223,6 +226,9 @@ struct BatchResult {
     /// How many were refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// How many were refused, in Chinese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_zh: Option<String>,
     /// One status per record, in the order posted.
     results: Vec<ItemStatus>,
 }
@@ -281,6 +287,7 @@ fn batch_response(results: Vec<ItemStatus>) -> Response {
             axum::Json(BatchResult {
                 code: None,
                 message: None,
+                message_zh: None,
                 results,
             }),
         )
@@ -290,6 +297,10 @@ fn batch_response(results: Vec<ItemStatus>) -> Response {
         code: Some("batch_has_refusals"),
         message: Some(format!(
             "{refused} of {} records were refused; see each result",
+            results.len()
+        )),
+        message_zh: Some(format!(
+            "共 {} 条记录，其中 {refused} 条被拒收，其余已保存，详见各条结果。",
             results.len()
         )),
         results,
@@ -358,9 +369,11 @@ async fn post_sales(
                 // longer pass (a cashier since deactivated): retries must settle.
                 let stored = state.store.sale(sale.id).await?;
                 let outcome = match stored {
-                    Some(s) if s.body == canonical(sale) => Outcome::Duplicate,
+                    Some(s) if canonical(sale).is_ok_and(|body| body == s.body) => {
+                        Outcome::Duplicate
+                    }
                     Some(_) => Outcome::Conflict,
-                    None => Outcome::Rejected(reason),
+                    None => Outcome::Rejected(reason.to_string()),
                 };
                 results.push(Some(item(sale.id.to_string(), outcome)));
             }
@@ -412,7 +425,10 @@ async fn post_voids(
                 slots.push(i);
                 results.push(None);
             }
-            Err(reason) => results.push(Some(item(v.id.to_string(), Outcome::Rejected(reason)))),
+            Err(reason) => results.push(Some(item(
+                v.id.to_string(),
+                Outcome::Rejected(reason.to_string()),
+            ))),
         }
     }
     if !to_store.is_empty() {
@@ -466,7 +482,7 @@ async fn open_shift(
         return Err(ApiError::invalid("the opening float cannot be negative"));
     }
     crate::ingest::check_amount("the opening float", req.opening_float)
-        .map_err(ApiError::invalid)?;
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
     let cashier = state.store.user(UserId(req.cashier_id)).await?;
     if !cashier
         .is_some_and(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
@@ -560,7 +576,8 @@ async fn close_shift(
     if req.counted_cash.is_negative() {
         return Err(ApiError::invalid("the counted cash cannot be negative"));
     }
-    crate::ingest::check_amount("the counted cash", req.counted_cash).map_err(ApiError::invalid)?;
+    crate::ingest::check_amount("the counted cash", req.counted_cash)
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
     let outcome = state
         .store
         .close_shift(

@@ -281,20 +281,7 @@ pub(super) async fn insert_one_sale<'c>(
             }
             (first, _) => first.as_ref(),
         };
-        let word = match (line.kind.as_str(), verdict) {
-            ("diner_meal", None) => "unpriced",
-            ("diner_meal", Some(v)) => {
-                if Some(v.standard) == line.standard
-                    && v.paid == line.amount
-                    && v.subsidy == line.subsidy
-                {
-                    "agrees"
-                } else {
-                    "differs"
-                }
-            }
-            _ => "not_subsidised",
-        };
+        let word = verdict_word(line, verdict);
         let line_no = i64::try_from(i + 1)
             .map_err(|_| StoreError::Corrupt(format!("sale {}: too many lines", sale.id)))?;
         sqlx::query(
@@ -332,8 +319,26 @@ pub(super) async fn insert_one_sale<'c>(
     Ok(Outcome::Stored)
 }
 
+/// The backend's word on a line beside the terminal's price.
+pub(super) fn verdict_word(line: &LineToStore, verdict: Option<&Verdict>) -> &'static str {
+    match (line.kind.as_str(), verdict) {
+        ("diner_meal", None) => "unpriced",
+        ("diner_meal", Some(v)) => {
+            if Some(v.standard) == line.standard
+                && v.paid == line.amount
+                && v.subsidy == line.subsidy
+            {
+                "agrees"
+            } else {
+                "differs"
+            }
+        }
+        _ => "not_subsidised",
+    }
+}
+
 /// Where the lines of `sale` stand in the first-meal contest (line 0).
-fn sale_order(sale: &SaleToStore) -> StoreResult<MealOrder> {
+pub(super) fn sale_order(sale: &SaleToStore) -> StoreResult<MealOrder> {
     meal_order(sale.sold_at, sale.id, 1)
 }
 

@@ -17,6 +17,7 @@ use sqlx::AnyPool;
 use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::batch;
 use super::sales::{insert_one_sale, insert_one_void};
 use super::{Dialect, Outcome, ReceivedAt, SaleToStore, StoreError, StoreResult, VoidToStore};
 
@@ -192,39 +193,111 @@ async fn try_group(
         .filter_map(|l| l.diner_id.map(|d| d.0))
         .collect();
     dialect.lock_diners(&mut tx, &diners).await?;
-    let mut results = Vec::with_capacity(group.len());
-    for job in group {
-        sqlx::query("SAVEPOINT post").execute(&mut *tx).await?;
-        let result = match job {
-            Job::Sales {
-                sales, received_at, ..
-            } => store_sales(&mut tx, sales, received_at.or(now)).await,
-            Job::Voids {
-                voids, received_at, ..
-            } => store_voids(&mut tx, voids, received_at.or(now)).await,
-        };
-        match result {
-            Ok(outcomes) => {
-                sqlx::query("RELEASE SAVEPOINT post")
-                    .execute(&mut *tx)
-                    .await?;
-                results.push(Ok(outcomes));
+    let mut results: Vec<StoreResult<Vec<Outcome>>> = Vec::with_capacity(group.len());
+    let mut at = 0;
+    while at < group.len() {
+        // A run of sales posts is stored at once; a void post on its own.
+        let run = group[at..]
+            .iter()
+            .take_while(|job| matches!(job, Job::Sales { .. }))
+            .count();
+        if run > 0 {
+            let jobs = &group[at..at + run];
+            match store_run(&mut tx, jobs, now).await {
+                Ok(outcomes) => results.extend(outcomes.into_iter().map(Ok)),
+                Err(StoreError::Database(e)) if super::retryable(&e) => {
+                    return Err(StoreError::Database(e));
+                }
+                Err(e) => {
+                    // Post by post, so one post's failure fails only it.
+                    tracing::warn!(error = %e, "storing a run of posts at once failed; post by post");
+                    for job in jobs {
+                        results.push(store_post(&mut tx, job, now).await?);
+                    }
+                }
             }
-            // A deadlock or busy database: the whole group tries again.
-            Err(StoreError::Database(e)) if super::retryable(&e) => {
-                return Err(StoreError::Database(e));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "a post failed; the others in its group go on");
-                sqlx::query("ROLLBACK TO SAVEPOINT post")
-                    .execute(&mut *tx)
-                    .await?;
-                results.push(Err(e));
-            }
+            at += run;
+        } else {
+            results.push(store_post(&mut tx, &group[at], now).await?);
+            at += 1;
         }
     }
     tx.commit().await?;
     Ok(results)
+}
+
+/// A run of sales posts stored at once inside a savepoint, rolled back to
+/// it when anything fails.
+async fn store_run(
+    tx: &mut Transaction<'static, Any>,
+    jobs: &[Job],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Vec<Outcome>>> {
+    let posts: Vec<batch::Post<'_>> = jobs
+        .iter()
+        .filter_map(|job| match job {
+            Job::Sales {
+                sales, received_at, ..
+            } => Some(batch::Post {
+                sales,
+                received_at: received_at.or(now),
+            }),
+            Job::Voids { .. } => None,
+        })
+        .collect();
+    sqlx::query("SAVEPOINT run").execute(&mut **tx).await?;
+    match batch::store_posts(tx, &posts).await {
+        Ok(outcomes) => {
+            sqlx::query("RELEASE SAVEPOINT run")
+                .execute(&mut **tx)
+                .await?;
+            Ok(outcomes)
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT run")
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("RELEASE SAVEPOINT run")
+                .execute(&mut **tx)
+                .await?;
+            Err(e)
+        }
+    }
+}
+
+/// One post in its own savepoint: its outcomes, or its own error when it
+/// was rolled back; `Err` only for what fails the whole transaction.
+async fn store_post(
+    tx: &mut Transaction<'static, Any>,
+    job: &Job,
+    now: DateTime<Utc>,
+) -> StoreResult<StoreResult<Vec<Outcome>>> {
+    sqlx::query("SAVEPOINT post").execute(&mut **tx).await?;
+    let result = match job {
+        Job::Sales {
+            sales, received_at, ..
+        } => store_sales(tx, sales, received_at.or(now)).await,
+        Job::Voids {
+            voids, received_at, ..
+        } => store_voids(tx, voids, received_at.or(now)).await,
+    };
+    match result {
+        Ok(outcomes) => {
+            sqlx::query("RELEASE SAVEPOINT post")
+                .execute(&mut **tx)
+                .await?;
+            Ok(Ok(outcomes))
+        }
+        // A deadlock or busy database: the whole group tries again.
+        Err(StoreError::Database(e)) if super::retryable(&e) => Err(StoreError::Database(e)),
+        Err(e) => {
+            tracing::warn!(error = %e, "a post failed; the others in its group go on");
+            sqlx::query("ROLLBACK TO SAVEPOINT post")
+                .execute(&mut **tx)
+                .await?;
+            Ok(Err(e))
+        }
+    }
 }
 
 /// The sales of one post, in the order they were sold (then by id), so the

@@ -368,6 +368,14 @@ async fn bad_input_table(app: TestApp) {
         let v: Value = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{}: not JSON: {text}", case.what));
         assert!(v["code"].is_string(), "{}: {text}", case.what);
+        // Every refusal is said in Chinese too.
+        assert!(
+            v["message_zh"]
+                .as_str()
+                .is_some_and(|m| m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+            "{}: a Chinese message: {text}",
+            case.what
+        );
         let message = v["message"].as_str().unwrap_or_default().to_string()
             + &v["results"]
                 .as_array()

@@ -214,6 +214,12 @@ async fn expect_error(app: &TestApp, res: reqwest::Response, status: StatusCode,
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], json!(code), "{body}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        body["message_zh"]
+            .as_str()
+            .is_some_and(|m| m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+        "{body}"
+    );
     let _ = app;
 }
 

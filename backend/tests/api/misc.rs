@@ -24,10 +24,12 @@ async fn documents_and_errors(app: TestApp) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["code"], json!("not_found"));
+    assert_eq!(v["message_zh"], json!("找不到该记录。"));
     let res = app.client.delete(app.url("/api/me")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["code"], json!("method_not_allowed"));
+    assert_eq!(v["message_zh"], json!("此网址不支持该请求方式。"));
 }
 
 #[tokio::test]
@@ -58,9 +60,13 @@ async fn login_is_rate_limited_per_username() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(res.headers().contains_key("retry-after"));
+    let wait = res.headers()["retry-after"].to_str().unwrap().to_string();
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["code"], json!("rate_limited"));
+    assert_eq!(
+        v["message_zh"],
+        json!(format!("登录失败次数过多，请 {wait} 秒后再试。"))
+    );
     // Another username from the same address is not locked out.
     assert_eq!(
         app.client

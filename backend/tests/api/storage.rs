@@ -136,6 +136,7 @@ async fn story(db: Db) {
                 township_id: Some(t.id),
                 site_id: Some(site.id),
                 password_hash: "h".into(),
+                must_change_password: false,
             },
             audit("user.create"),
         )
@@ -646,6 +647,65 @@ async fn unreadable_values(db: Db) {
         .unwrap();
         assert!(db.diner(id).await.unwrap().is_some(), "{column}");
     }
+    // A subsidised diner meal stored without its diner is not claimed for
+    // diner 0: the claim's records refuse to load.
+    let site = db
+        .insert_site(
+            NewSite {
+                township_id: t.id,
+                name: "食堂".into(),
+                kind: backend::store::SiteKind::Canteen,
+                utc_offset_minutes: 480,
+            },
+            audit("site.create"),
+        )
+        .await
+        .unwrap();
+    let cashier = db
+        .insert_user(
+            NewUser {
+                username: "c".into(),
+                display_name: "C".into(),
+                role: backend::store::Role::Cashier,
+                township_id: Some(t.id),
+                site_id: Some(site.id),
+                password_hash: "h".into(),
+                must_change_password: false,
+            },
+            audit("user.create"),
+        )
+        .await
+        .unwrap();
+    let terminal = db
+        .insert_terminal(site.id, "一号", "hash1", audit("terminal.create"))
+        .await
+        .unwrap();
+    let mut sale = sale(
+        "00000000-0000-0000-0000-00000000000a",
+        &site,
+        terminal.id,
+        cashier.id,
+        id,
+        600,
+    );
+    sale.lines.clear();
+    db.insert_sales(vec![sale], ReceivedAt::At(at(5)))
+        .await
+        .unwrap();
+    db.execute_raw(format!(
+        "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, quantity, standard, amount, subsidy,
+            verdict, business_date, slot, township_id)
+         VALUES ('00000000-0000-0000-0000-00000000000a', 1, 'diner_meal', NULL, 1, 1200, 600, 600,
+            'agrees', '2026-03-02', 'lunch', {})",
+        t.id.0
+    ))
+    .await
+    .unwrap();
+    let month = canteen_core::YearMonth::new(2026, 3).unwrap();
+    match db.claim_records(t.id, month).await {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains("no diner"), "{m}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -658,6 +718,119 @@ async fn unreadable_values_are_corrupt_sqlite() {
 async fn unreadable_values_are_corrupt_postgres() {
     match store(Backend::Postgres).await {
         Some((db, _)) => unreadable_values(db).await,
+        None => eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it"),
+    }
+}
+
+/// Posts stored together in one group commit: a post that fails (its
+/// terminal is unknown, refused by the database) fails alone, the others
+/// are stored with the verdicts storing them one by one gives.
+async fn a_failing_post_fails_alone(db: Db) {
+    let t = db
+        .insert_township("大寨镇", audit("township.create"))
+        .await
+        .unwrap();
+    let site = db
+        .insert_site(
+            NewSite {
+                township_id: t.id,
+                name: "食堂".into(),
+                kind: backend::store::SiteKind::Canteen,
+                utc_offset_minutes: 480,
+            },
+            audit("site.create"),
+        )
+        .await
+        .unwrap();
+    let cashier = db
+        .insert_user(
+            NewUser {
+                username: "c".into(),
+                display_name: "C".into(),
+                role: backend::store::Role::Cashier,
+                township_id: Some(t.id),
+                site_id: Some(site.id),
+                password_hash: "h".into(),
+                must_change_password: false,
+            },
+            audit("user.create"),
+        )
+        .await
+        .unwrap();
+    let terminal = db
+        .insert_terminal(site.id, "一号", "hash1", audit("terminal.create"))
+        .await
+        .unwrap();
+    let fields = DinerFields {
+        name: "甲".into(),
+        resident_id: None,
+        birth_date: Some(day("1950-03-01")),
+        village: None,
+        card_no: None,
+        active_from: Some(day("2026-03-01")),
+        inactive_since: None,
+        categories: Vec::new(),
+    };
+    let diner = db
+        .insert_diners(t.id, vec![fields], Actor::system())
+        .await
+        .unwrap()[0]
+        .id;
+    // Twenty posts at once, each one sale of the same diner's lunch, sold a
+    // minute apart in reverse order of posting; post 7 names no terminal.
+    let mut tasks = Vec::new();
+    for n in 0..20u32 {
+        let mut s = sale(
+            &format!("00000000-0000-0000-0000-{:012x}", 0x100 + n),
+            &site,
+            terminal.id,
+            cashier.id,
+            diner,
+            600,
+        );
+        s.sold_at -= chrono::Duration::minutes(i64::from(n));
+        if n == 7 {
+            s.terminal_id = TerminalId(999_999);
+        }
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            (s.id, db.insert_sales(vec![s], ReceivedAt::At(at(9))).await)
+        }));
+    }
+    let mut stored = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        let (id, result) = task.await.unwrap();
+        if n == 7 {
+            assert!(result.is_err(), "the post naming no terminal fails");
+        } else {
+            assert_eq!(result.unwrap(), vec![Outcome::Stored], "post {n}");
+            stored.push(id);
+        }
+    }
+    // Judged on receipt by the first-sold rule: the lunch sold first of
+    // those stored was first whenever it arrived, whatever grouping the
+    // writer chose; nothing of the failed post is stored.
+    for id in &stored {
+        assert_eq!(db.sale_lines(*id).await.unwrap().len(), 1);
+    }
+    let first = sale_id("00000000-0000-0000-0000-000000000113");
+    assert_eq!(db.sale_lines(first).await.unwrap()[0].verdict, "agrees");
+    let failed = sale_id("00000000-0000-0000-0000-000000000107");
+    assert!(db.sale(failed).await.unwrap().is_none());
+    assert!(db.sale_lines(failed).await.unwrap().is_empty());
+    assert_eq!(db.sales_totals().await.unwrap().0, 19);
+}
+
+#[tokio::test]
+async fn a_failing_post_fails_alone_sqlite() {
+    let (db, _dir) = store(Backend::Sqlite).await.expect("sqlite");
+    a_failing_post_fails_alone(db).await;
+}
+
+#[tokio::test]
+async fn a_failing_post_fails_alone_postgres() {
+    match store(Backend::Postgres).await {
+        Some((db, _)) => a_failing_post_fails_alone(db).await,
         None => eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it"),
     }
 }

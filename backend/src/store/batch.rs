@@ -1,0 +1,329 @@
+//! The sales of a group commit stored with a few statements instead of a
+//! few per sale: one look-up of the ids already stored, one of the meals
+//! already contesting each diner's slot and day, then multi-row INSERTs.
+//! The verdicts are the same as storing the sales one by one in the same
+//! order (the core's first-sold rule over what is stored plus what this
+//! group stored before), so the writer may fall back to that at any time.
+
+use std::collections::{BTreeSet, HashMap};
+
+use canteen_core::first_meal::{MealOrder, is_first_sold};
+use canteen_core::{DinerId, Money, SaleId, Slot, TownshipId};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{Any, Transaction};
+
+use super::decode;
+use super::sales::{meal_order, sale_order, verdict_word};
+use super::{Outcome, SaleToStore, StoreError, StoreResult, Verdict};
+
+/// Rows per INSERT statement: far below either database's limit on bound
+/// parameters (21 columns a line).
+const ROWS_PER_INSERT: usize = 40;
+
+/// Ids per look-up statement.
+const IDS_PER_SELECT: usize = 500;
+
+/// A diner's slot and day in a township: what a subsidised meal contests.
+type Contest = (TownshipId, DinerId, NaiveDate, Slot);
+
+/// One post of sales as the writer queued it.
+pub(super) struct Post<'a> {
+    pub sales: &'a [SaleToStore],
+    pub received_at: DateTime<Utc>,
+}
+
+/// Stores the posts in order, each post's sales in the order sold, and
+/// answers each post's outcomes. An `Err` leaves the transaction to be
+/// rolled back to before the call (the writer then stores post by post).
+pub(super) async fn store_posts(
+    tx: &mut Transaction<'static, Any>,
+    posts: &[Post<'_>],
+) -> StoreResult<Vec<Vec<Outcome>>> {
+    // The order a one-by-one writer would take.
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    for (p, post) in posts.iter().enumerate() {
+        let mut within: Vec<usize> = (0..post.sales.len()).collect();
+        within.sort_by(|&a, &b| {
+            let (a, b) = (&post.sales[a], &post.sales[b]);
+            (a.sold_at, a.id).cmp(&(b.sold_at, b.id))
+        });
+        order.extend(within.into_iter().map(|i| (p, i)));
+    }
+    let mut outcomes: Vec<Vec<Outcome>> = posts
+        .iter()
+        .map(|p| vec![Outcome::Duplicate; p.sales.len()])
+        .collect();
+
+    // Which ids are stored already, with their content hash.
+    let ids: BTreeSet<SaleId> = order.iter().map(|&(p, i)| posts[p].sales[i].id).collect();
+    let mut hashes = stored_hashes(tx, &ids).await?;
+    let mut fresh: Vec<(usize, usize)> = Vec::new();
+    for &(p, i) in &order {
+        let sale = &posts[p].sales[i];
+        outcomes[p][i] = match hashes.get(&sale.id) {
+            Some(h) if *h == sale.content_hash => Outcome::Duplicate,
+            Some(_) => Outcome::Conflict,
+            None => {
+                hashes.insert(sale.id, sale.content_hash.clone());
+                fresh.push((p, i));
+                Outcome::Stored
+            }
+        };
+    }
+    if fresh.is_empty() {
+        return Ok(outcomes);
+    }
+
+    // The meals already contesting each slot and day the fresh sales claim.
+    let mut contests = stored_contests(tx, posts, &fresh).await?;
+    let mut sale_rows: Vec<(&SaleToStore, DateTime<Utc>)> = Vec::with_capacity(fresh.len());
+    let mut line_rows: Vec<LineRow<'_>> = Vec::new();
+    for &(p, i) in &fresh {
+        let sale = &posts[p].sales[i];
+        sale_rows.push((sale, posts[p].received_at));
+        let order = sale_order(sale)?;
+        for (n, line) in sale.lines.iter().enumerate() {
+            let verdict = match (&line.first, line.diner_id) {
+                (Some(first), Some(diner)) if first.subsidy > Money::ZERO => {
+                    let key = (sale.township_id, diner, sale.business_date, sale.slot);
+                    let others = contests.get(&key).cloned().unwrap_or_default();
+                    let meal = MealOrder {
+                        line_index: n,
+                        ..order
+                    };
+                    if is_first_sold(meal, others) {
+                        Some(first)
+                    } else {
+                        line.repeat.as_ref()
+                    }
+                }
+                (first, _) => first.as_ref(),
+            };
+            // From now on this line contests its slot and day, as the
+            // stored line would (the claim's filter: a diner meal the
+            // terminal sold with a subsidy).
+            if let (Some(diner), "diner_meal", true) = (
+                line.diner_id,
+                line.kind.as_str(),
+                line.subsidy > Money::ZERO,
+            ) {
+                contests
+                    .entry((sale.township_id, diner, sale.business_date, sale.slot))
+                    .or_default()
+                    .push(MealOrder {
+                        line_index: n,
+                        ..order
+                    });
+            }
+            let line_no = i64::try_from(n + 1)
+                .map_err(|_| StoreError::Corrupt(format!("sale {}: too many lines", sale.id)))?;
+            line_rows.push(LineRow {
+                sale,
+                line_no,
+                line: n,
+                verdict,
+            });
+        }
+    }
+    insert_sales(tx, &sale_rows).await?;
+    insert_lines(tx, &line_rows).await?;
+    Ok(outcomes)
+}
+
+/// A line to insert with the backend's verdict.
+struct LineRow<'a> {
+    sale: &'a SaleToStore,
+    line_no: i64,
+    line: usize,
+    verdict: Option<&'a Verdict>,
+}
+
+/// The content hash of each of `ids` already stored.
+async fn stored_hashes(
+    tx: &mut Transaction<'static, Any>,
+    ids: &BTreeSet<SaleId>,
+) -> StoreResult<HashMap<SaleId, String>> {
+    let ids: Vec<&SaleId> = ids.iter().collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(IDS_PER_SELECT) {
+        let list = placeholders(1, chunk.len());
+        let sql = format!("SELECT id, content_hash FROM sales WHERE id IN ({list})");
+        let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.to_string());
+        }
+        for (id, hash) in q.fetch_all(&mut **tx).await? {
+            out.insert(SaleId(decode::uuid_of(&id)?), hash);
+        }
+    }
+    Ok(out)
+}
+
+/// The stored meals contesting the slots and days the fresh sales' lines
+/// are judged in: diner meal lines sold with a subsidy, of sales not
+/// voided, at any site of the township (as `sales::contest` reads them).
+async fn stored_contests(
+    tx: &mut Transaction<'static, Any>,
+    posts: &[Post<'_>],
+    fresh: &[(usize, usize)],
+) -> StoreResult<HashMap<Contest, Vec<MealOrder>>> {
+    let mut wanted: BTreeSet<Contest> = BTreeSet::new();
+    for &(p, i) in fresh {
+        let sale = &posts[p].sales[i];
+        for line in &sale.lines {
+            if let (Some(first), Some(diner)) = (&line.first, line.diner_id)
+                && first.subsidy > Money::ZERO
+            {
+                wanted.insert((sale.township_id, diner, sale.business_date, sale.slot));
+            }
+        }
+    }
+    let mut out: HashMap<Contest, Vec<MealOrder>> = HashMap::new();
+    let townships: BTreeSet<TownshipId> = wanted.iter().map(|k| k.0).collect();
+    for township in townships {
+        let keys: Vec<&Contest> = wanted.iter().filter(|k| k.0 == township).collect();
+        let diners: BTreeSet<i64> = keys.iter().map(|k| k.1.0).collect();
+        let dates: BTreeSet<String> = keys.iter().map(|k| k.2.to_string()).collect();
+        let diners: Vec<i64> = diners.into_iter().collect();
+        let dates: Vec<String> = dates.into_iter().collect();
+        for diner_chunk in diners.chunks(IDS_PER_SELECT) {
+            let diner_list = placeholders(2, diner_chunk.len());
+            let date_list = placeholders(2 + diner_chunk.len(), dates.len());
+            let sql = format!(
+                "SELECT s.sold_at, l.sale_id, l.line_no, l.diner_id, l.business_date, l.slot
+                 FROM sale_lines l JOIN sales s ON s.id = l.sale_id
+                 WHERE l.township_id = $1 AND l.diner_id IN ({diner_list})
+                   AND l.business_date IN ({date_list})
+                   AND l.kind = 'diner_meal' AND l.subsidy > 0
+                   AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = l.sale_id)"
+            );
+            let mut q = sqlx::query_as::<_, (i64, String, i64, i64, String, String)>(
+                sqlx::AssertSqlSafe(sql),
+            )
+            .bind(township.0);
+            for d in diner_chunk {
+                q = q.bind(*d);
+            }
+            for d in &dates {
+                q = q.bind(d.clone());
+            }
+            for (sold_at, sale_id, line_no, diner, date, slot) in q.fetch_all(&mut **tx).await? {
+                let slot: Slot = slot.parse().map_err(StoreError::Corrupt)?;
+                let key = (township, DinerId(diner), decode::date_of(&date)?, slot);
+                if wanted.contains(&key) {
+                    let meal = meal_order(
+                        decode::time_of(sold_at)?,
+                        SaleId(decode::uuid_of(&sale_id)?),
+                        line_no,
+                    )?;
+                    out.entry(key).or_default().push(meal);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `$first, $first+1, …`, `n` of them.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($a, …), ($b, …)`: `rows` tuples of `columns` placeholders.
+fn tuples(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(1 + r * columns, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Multi-row INSERTs of fresh sales. None of them was stored when looked
+/// up; if another backend process stores one meanwhile (PostgreSQL), fewer
+/// rows go in and the whole call fails, so the writer stores post by post.
+async fn insert_sales(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[(&SaleToStore, DateTime<Utc>)],
+) -> StoreResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot,
+                total_paid, subsidy_total, cash_taken, payment_method, content_hash, body, received_at,
+                township_id)
+             VALUES {} ON CONFLICT (id) DO NOTHING",
+            tuples(chunk.len(), 15)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (sale, received_at) in chunk {
+            q = q
+                .bind(sale.id.to_string())
+                .bind(sale.site_id.0)
+                .bind(sale.terminal_id.0)
+                .bind(sale.cashier_id.0)
+                .bind(sale.sold_at.timestamp_millis())
+                .bind(sale.business_date.to_string())
+                .bind(sale.slot.as_str())
+                .bind(sale.total_paid.fen())
+                .bind(sale.subsidy_total.fen())
+                .bind(sale.cash_taken.fen())
+                .bind(sale.payment_method.clone())
+                .bind(sale.content_hash.clone())
+                .bind(sale.body.clone())
+                .bind(received_at.timestamp_millis())
+                .bind(sale.township_id.0);
+        }
+        let inserted = q.execute(&mut **tx).await?.rows_affected();
+        if inserted != chunk.len() as u64 {
+            return Err(StoreError::Writer(format!(
+                "{} of {} sales were stored meanwhile by another process",
+                chunk.len() as u64 - inserted,
+                chunk.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Multi-row INSERTs of the fresh sales' lines with their verdicts.
+async fn insert_lines(tx: &mut Transaction<'static, Any>, rows: &[LineRow<'_>]) -> StoreResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount,
+                subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy,
+                expected_bracket, expected_category, expected_reason, verdict, business_date, slot,
+                township_id)
+             VALUES {}",
+            tuples(chunk.len(), 21)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            let (sale, line, verdict) = (r.sale, &r.sale.lines[r.line], r.verdict);
+            q = q
+                .bind(sale.id.to_string())
+                .bind(r.line_no)
+                .bind(line.kind.clone())
+                .bind(line.diner_id.map(|d| d.0))
+                .bind(line.name.clone())
+                .bind(line.quantity)
+                .bind(line.standard.map(Money::fen))
+                .bind(line.amount.fen())
+                .bind(line.subsidy.fen())
+                .bind(line.bracket.clone())
+                .bind(line.category.clone())
+                .bind(verdict.map(|v| v.standard.fen()))
+                .bind(verdict.map(|v| v.paid.fen()))
+                .bind(verdict.map(|v| v.subsidy.fen()))
+                .bind(verdict.and_then(|v| v.bracket.clone()))
+                .bind(verdict.and_then(|v| v.category.clone()))
+                .bind(verdict.map(|v| v.reason.clone()))
+                .bind(verdict_word(line, verdict))
+                .bind(sale.business_date.to_string())
+                .bind(sale.slot.as_str())
+                .bind(sale.township_id.0);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
