@@ -78,11 +78,11 @@ async fn seed(db: &Db, diners: i64) -> usize {
     let mut count = 0;
     let flush = |sales: &mut Vec<String>, lines: &mut Vec<String>| {
         let s = format!(
-            "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot, total_paid, subsidy_total, cash_taken, payment_method, content_hash, body, received_at) VALUES {}",
+            "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot, total_paid, subsidy_total, cash_taken, payment_method, content_hash, body, received_at, township_id) VALUES {}",
             sales.join(",")
         );
         let l = format!(
-            "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount, subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy, expected_bracket, expected_category, expected_reason, verdict, business_date, slot) VALUES {}",
+            "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount, subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy, expected_bracket, expected_category, expected_reason, verdict, business_date, slot, township_id) VALUES {}",
             lines.join(",")
         );
         sales.clear();
@@ -101,8 +101,8 @@ async fn seed(db: &Db, diners: i64) -> usize {
                 let id = uuid::Uuid::from_u128(n);
                 let site = d % SITES + 1;
                 let subsidy = standard - paid;
-                sales.push(format!("('{id}', {site}, {site}, {site}, {sold}, '{date}', '{slot}', {paid}, {subsidy}, {paid}, 'cash', 'h', '{{}}', {sold})"));
-                lines.push(format!("('{id}', 1, 'diner_meal', {d}, NULL, 1, {standard}, {paid}, {subsidy}, '70-79', NULL, {standard}, {paid}, {subsidy}, '70-79', NULL, 'bracket', 'agrees', '{date}', '{slot}')"));
+                sales.push(format!("('{id}', {site}, {site}, {site}, {sold}, '{date}', '{slot}', {paid}, {subsidy}, {paid}, 'cash', 'h', '{{}}', {sold}, 1)"));
+                lines.push(format!("('{id}', 1, 'diner_meal', {d}, NULL, 1, {standard}, {paid}, {subsidy}, '70-79', NULL, {standard}, {paid}, {subsidy}, '70-79', NULL, 'bracket', 'agrees', '{date}', '{slot}', 1)"));
                 count += 1;
                 if sales.len() == 2000 {
                     let (s, l) = flush(&mut sales, &mut lines);

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backend::ingest::prepare_sales;
-use backend::store::{Db, SaleToStore, Terminal};
+use backend::store::{Db, ReceivedAt, SaleToStore, Terminal};
 use canteen_core::{Sale, SiteId, TerminalId, TownshipId};
 use helpers::{Backend, TestApp, World, batch, fresh_config, spawn_app_with, world};
 use serde_json::json;
@@ -140,7 +140,7 @@ async fn store_rate(store: &Db, rows: Vec<SaleToStore>) -> f64 {
     let start = Instant::now();
     for chunk in rows.chunks(BATCH) {
         store
-            .insert_sales(chunk.to_vec(), chrono::Utc::now())
+            .insert_sales(chunk.to_vec(), ReceivedAt::Now)
             .await
             .expect("insert");
     }

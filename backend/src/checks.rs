@@ -71,13 +71,16 @@ pub struct ShiftCheck {
     pub cashier_id: i64,
     /// Opened.
     pub opened_at: DateTime<Utc>,
-    /// Closed, if it is.
+    /// Closed, if it is, by the terminal's clock.
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the backend received the close: sales and voids received from
+    /// then on are late.
+    pub close_received_at: Option<DateTime<Utc>>,
     /// Float at the opening.
     pub opening_float: Money,
     /// Cash counted at the close.
     pub counted_cash: Option<Money>,
-    /// Figures from what had arrived when the shift was closed.
+    /// Figures from what had arrived when the close was received.
     pub at_close: ShiftFigures,
     /// Figures from everything that has arrived since.
     pub now: ShiftFigures,
@@ -119,10 +122,22 @@ pub async fn shift_checks(
         let until = shift.closed_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
         let (sales, voids) = store.shift_records(&shift, until).await?;
         let closed_at = shift.closed_at;
+        // Late is counted from when the close reached the backend, the
+        // clock sales are received by (the terminal's may be off).
+        let close_received_at = match (shift.closed_at, shift.close_received_at) {
+            (_, Some(t)) => Some(t),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(CheckError::Store(StoreError::Corrupt(format!(
+                    "shift {} is closed with no time its close was received",
+                    shift.id
+                ))));
+            }
+        };
         let float = shift.opening_float;
         let counted = shift.counted_cash;
         // One rule for what counts and what is late: the core's.
-        let check = canteen_core::ShiftCheck::of(float, &sales, &voids, closed_at);
+        let check = canteen_core::ShiftCheck::of(float, &sales, &voids, close_received_at);
         let mut late: Vec<LateRecord> = check
             .late_sales
             .iter()
@@ -148,6 +163,7 @@ pub async fn shift_checks(
             cashier_id: shift.cashier_id.0,
             opened_at: shift.opened_at,
             closed_at,
+            close_received_at,
             opening_float: float,
             counted_cash: counted,
             at_close: figures(&check.at_close, counted),

@@ -522,14 +522,16 @@ pub async fn close_month(
     actor: &Actor,
 ) -> Result<MonthClaim, ClaimsError> {
     let closed_by = person_of(actor, "close a month")?;
-    let now = Utc::now();
     let (_, last) = days_of(month)?;
-    if local_date(now, site.utc_offset_minutes) < last {
+    if local_date(Utc::now(), site.utc_offset_minutes) < last {
         return Err(ClaimsError::MonthNotOver(month));
     }
     if store.month_close(site.id, month).await?.is_some() {
         return Err(ClaimsError::AlreadyClosed(month));
     }
+    // The close's time is a cut the ingest of sales and voids orders
+    // against (no sale stamped before it is still in flight).
+    let now = store.month_close_cut().await?;
     let township = township_of(store, site).await?;
     let mut ctx = context(store, township.id, month).await?;
     ctx.closes.push(MonthClose {

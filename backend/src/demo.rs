@@ -390,7 +390,9 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, DemoError> {
             let prepared = prepare_sales(store, term, &canteen, chunk, now).await?;
             let ready: Vec<_> = prepared.into_iter().collect::<Result<_, _>>()?;
             stored += ready.len();
-            store.insert_sales(ready, now).await?;
+            store
+                .insert_sales(ready, crate::store::ReceivedAt::At(now))
+                .await?;
         }
     }
 

@@ -496,19 +496,13 @@ fn decide_one_per_slot(candidates: &mut [Candidate<'_>]) {
         .map(|(i, c)| ((c.diner_id, c.sale.business_date, c.sale.slot), i))
         .collect();
     keyed.sort_unstable();
-    let order: Vec<usize> = keyed.iter().map(|&(_, i)| i).collect();
-    let mut start = 0;
-    while start < order.len() {
-        let k = keyed[start].0;
-        let mut end = start + 1;
-        while end < order.len() && keyed[end].0 == k {
-            end += 1;
+    for same in keyed.chunk_by(|a, b| a.0 == b.0) {
+        // Alone: claimed unless cancelled, as it stands (deciding it as a
+        // group gives the same; skipping saves the work on most lines).
+        if same.len() > 1 {
+            let group: Vec<usize> = same.iter().map(|&(_, i)| i).collect();
+            decide_group(candidates, &group);
         }
-        let group = &order[start..end];
-        start = end;
-        if group.len() > 1 {
-            decide_group(candidates, group);
-        } // Alone: claimed unless cancelled.
     }
 }
 

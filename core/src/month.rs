@@ -82,7 +82,9 @@ impl FromStr for YearMonth {
     fn from_str(s: &str) -> Result<YearMonth, String> {
         let bad = || format!("'{s}' is not a month; write it like 2026-03");
         let (y, m) = s.split_once('-').ok_or_else(bad)?;
-        if y.len() != 4 || m.len() != 2 {
+        // Digits only: `parse` would take a sign ("+202-03").
+        let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(y, 4) || !digits(m, 2) {
             return Err(bad());
         }
         let year = y.parse().map_err(|_| bad())?;
@@ -116,6 +118,9 @@ mod tests {
         assert_eq!(m.next().to_string(), "2027-01");
         assert!("2026-13".parse::<YearMonth>().is_err());
         assert!("2026-1".parse::<YearMonth>().is_err());
+        assert!("+202-03".parse::<YearMonth>().is_err());
+        assert!("2026-+3".parse::<YearMonth>().is_err());
+        assert!("0000-01".parse::<YearMonth>().is_ok());
         assert!(m.contains(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()));
         assert!(!m.contains(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()));
     }

@@ -616,6 +616,19 @@ mod tests {
             100,
             "category 特困",
         );
+        let q = quote(
+            &book(),
+            SiteId(1),
+            Customer::Diner(&young),
+            d(2026, 3, 1),
+            Slot::Dinner,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (q.bracket.as_deref(), q.category),
+            (None, Some(CategoryCode("tekun".into())))
+        );
     }
 
     #[test]

@@ -377,7 +377,8 @@ mod tests {
         let id = ResidentId::parse("11010519491231002X").unwrap();
         assert_eq!(id.masked(), "110105**********2X");
         assert_eq!(id.to_string(), "110105**********2X");
-        assert!(!format!("{id:?}").contains("19491231"));
+        assert_eq!(format!("{id:?}"), "ResidentId(110105**********2X)");
+        assert_eq!(format!("{id:>20}"), "  110105**********2X");
         assert!(!format!("{id}").contains("19491231"));
     }
 }

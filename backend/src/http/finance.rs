@@ -16,11 +16,12 @@ use super::AppState;
 use super::admin::{actor, require, site_in_scope, township_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
-use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
+use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::checks::{self, CheckError, ShiftCheck, WelfareView};
 use crate::claims::{self, ClaimsError, DecisionRequest, Evidence, MonthClaim};
 use crate::export;
 use crate::roles::{Person, Role};
+use crate::store::Site;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -58,6 +59,21 @@ impl From<ClaimsError> for ApiError {
 fn parse_month(text: &str) -> Result<YearMonth, ApiError> {
     text.parse::<YearMonth>()
         .map_err(|e| ApiError::BadRequest("bad_month", e))
+}
+
+/// What every handler of a site's month checks first, in this order: the
+/// caller's role, the month as written, the site in the caller's scope.
+async fn site_month(
+    state: &AppState,
+    person: &Person,
+    roles: &[Role],
+    id: i64,
+    month: &str,
+) -> Result<(Site, YearMonth), ApiError> {
+    require(person, roles)?;
+    let month = parse_month(month)?;
+    let site = site_in_scope(state, person, SiteId(id)).await?;
+    Ok((site, month))
 }
 
 /// Totals of a claim, as the API shows them.
@@ -260,7 +276,7 @@ fn claim_view(c: &MonthClaim) -> ClaimView {
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/claims/{month}", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
     responses((status = 200, description = "The site's claim for the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn site_claim(
@@ -268,9 +284,7 @@ async fn site_claim(
     person: Person,
     Path((id, month)): Path<(i64, String)>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    require(&person, CLAIM_READERS)?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, SiteId(id)).await?;
+    let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     Ok(Json(claim_view(&c)))
 }
@@ -297,7 +311,7 @@ struct TownshipView {
 }
 
 #[utoipa::path(get, path = "/api/townships/{id}/claims/{month}", tag = "finance",
-    params(("id" = i64, Path, description = "Township id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Township id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
     responses((status = 200, description = "The township's claim for the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn township_claim(
@@ -336,8 +350,9 @@ async fn township_claim(
 }
 
 #[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/decisions", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
-    responses((status = 200, description = "The claim with the decision applied"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    request_body = DecisionRequest,
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "The claim with the decision applied"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Conflict, Always),
     security(("bearer" = [])))]
 async fn decide_flag(
     State(state): State<AppState>,
@@ -345,37 +360,37 @@ async fn decide_flag(
     Path((id, month)): Path<(i64, String)>,
     Json(body): Json<DecisionRequest>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    require(&person, CLAIM_READERS)?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, SiteId(id)).await?;
+    let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::decide(&state.store, &site, month, &body, &actor(&person)).await?;
     Ok(Json(claim_view(&c)))
 }
 
 #[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/close", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
-    responses((status = 200, description = "The frozen claim"), PersonAuth, BadRequest, NotFound, Invalid, Always),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
+    responses((status = 200, description = "The frozen claim"), PersonAuth, BadRequest, NotFound, Invalid, Conflict, Always),
     security(("bearer" = [])))]
 async fn close_month(
     State(state): State<AppState>,
     person: Person,
     Path((id, month)): Path<(i64, String)>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    require(&person, CLAIM_READERS)?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, SiteId(id)).await?;
+    let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::close_month(&state.store, &site, month, &actor(&person)).await?;
     Ok(Json(claim_view(&c)))
 }
 
+/// Why a closed month is reopened.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReopenBody {
+    /// The reason, kept in the audit log (1 to 500 characters, not blank).
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     reason: String,
 }
 
 #[utoipa::path(post, path = "/api/sites/{id}/claims/{month}/reopen", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03")),
+    request_body = ReopenBody,
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03")),
     responses((status = 200, description = "The reopened claim"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
     security(("bearer" = [])))]
 async fn reopen_month(
@@ -384,16 +399,14 @@ async fn reopen_month(
     Path((id, month)): Path<(i64, String)>,
     Json(body): Json<ReopenBody>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    require(&person, &[Role::Admin])?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, SiteId(id)).await?;
+    let (site, month) = site_month(&state, &person, &[Role::Admin], id, &month).await?;
     claims::reopen_month(&state.store, &site, month, &body.reason, &actor(&person)).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     Ok(Json(claim_view(&c)))
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/claims/{month}/export/{format}", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = String, Path, description = "Month, e.g. 2026-03"), ("format" = String, Path, description = "xlsx, csv or html")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = String, Path, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03"), ("format" = String, Path, pattern = "^(xlsx|csv|html)$", description = "xlsx, csv or html")),
     responses((status = 200, description = "The export"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn export_claim(
@@ -401,9 +414,7 @@ async fn export_claim(
     person: Person,
     Path((id, month, format)): Path<(i64, String, String)>,
 ) -> Result<Response, ApiError> {
-    require(&person, CLAIM_READERS)?;
-    let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, SiteId(id)).await?;
+    let (site, month) = site_month(&state, &person, CLAIM_READERS, id, &month).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     let file = export::file(&c, &format)
         .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -420,9 +431,13 @@ async fn export_claim(
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// Dates the shifts opened on, both inclusive.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DateRange {
+    /// First date.
     from: NaiveDate,
+    /// Last date, not before `from` and at most 62 days after it.
     to: NaiveDate,
 }
 
@@ -436,7 +451,7 @@ impl From<CheckError> for ApiError {
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/shift-check", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("from" = String, Query, description = "First date"), ("to" = String, Query, description = "Last date")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), DateRange),
     responses((status = 200, description = "Each shift's check"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn shift_check(
@@ -452,14 +467,20 @@ async fn shift_check(
     ))
 }
 
-#[derive(Deserialize)]
+/// Who counts as a regular not seen lately.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct WelfareQuery {
+    /// Days not seen at any site, 1 to 30 (default 3).
+    #[param(minimum = 1, maximum = 30)]
     days: Option<u32>,
+    /// Meals in the last 30 days that make a regular, 1 to 90 (default 8).
+    #[param(minimum = 1, maximum = 90)]
     min_meals: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/townships/{id}/welfare", tag = "finance",
-    params(("id" = i64, Path, description = "Township id"), ("days" = Option<u32>, Query, description = "Days absent (default 3)"), ("min_meals" = Option<u32>, Query, description = "Meals in 30 days (default 8)")),
+    params(("id" = i64, Path, minimum = 1, description = "Township id"), WelfareQuery),
     responses((status = 200, description = "Regular diners not seen lately"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn welfare_list(

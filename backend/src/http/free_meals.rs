@@ -12,7 +12,7 @@ use super::AppState;
 use super::admin::{require, site_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
-use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth};
+use super::openapi::{Always, BadRequest, Conflict, Invalid, JsonBody, NotFound, PersonAuth};
 use crate::domain::local_date;
 use crate::free_meals::{self, FreeMealError, Recorded};
 use crate::roles::{Person, Role};
@@ -81,8 +81,9 @@ struct RecordAnswer {
 }
 
 #[utoipa::path(post, path = "/api/sites/{id}/free-meals", tag = "finance",
-    params(("id" = i64, Path, description = "Site id")),
-    responses((status = 200, description = "Already recorded (201 when stored)"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    request_body = FreeMealDay,
+    params(("id" = i64, Path, minimum = 1, description = "Site id")),
+    responses((status = 200, description = "Already recorded (201 when stored)"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Conflict, Always),
     security(("bearer" = [])))]
 async fn record_free_meal(
     State(state): State<AppState>,
@@ -109,19 +110,21 @@ async fn record_free_meal(
 }
 
 #[utoipa::path(put, path = "/api/free-meals/{id}", tag = "finance",
-    params(("id" = String, Path, description = "Free-meal day id")),
-    responses((status = 200, description = "The correction"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Always),
+    request_body = FreeMealDay,
+    params(("id" = uuid::Uuid, Path, description = "Free-meal day id")),
+    responses((status = 200, description = "The correction"), PersonAuth, BadRequest, NotFound, Invalid, JsonBody, Conflict, Always),
     security(("bearer" = [])))]
 async fn correct_free_meal(
     State(state): State<AppState>,
     person: Person,
-    Path(id): Path<String>,
+    Path(id): Path<uuid::Uuid>,
     Json(day): Json<FreeMealDay>,
 ) -> Result<Json<RecordAnswer>, ApiError> {
     require(&person, WRITERS)?;
-    let (outcome, version) = free_meals::correct(&state.store, &person, day_id(&id)?, &day).await?;
+    let (outcome, version) =
+        free_meals::correct(&state.store, &person, FreeMealId(id), &day).await?;
     Ok(Json(RecordAnswer {
-        id,
+        id: id.to_string(),
         status: match outcome {
             Recorded::Stored => "corrected",
             Recorded::Unchanged => "unchanged",
@@ -131,22 +134,22 @@ async fn correct_free_meal(
 }
 
 #[utoipa::path(get, path = "/api/free-meals/{id}", tag = "finance",
-    params(("id" = String, Path, description = "Free-meal day id")),
+    params(("id" = uuid::Uuid, Path, description = "Free-meal day id")),
     responses((status = 200, description = "The day with its versions"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn get_free_meal(
     State(state): State<AppState>,
     person: Person,
-    Path(id): Path<String>,
+    Path(id): Path<uuid::Uuid>,
 ) -> Result<Json<FreeMealView>, ApiError> {
     require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
-    let (site, rows) = free_meals::versions(&state.store, &person, day_id(&id)?).await?;
+    let (site, rows) = free_meals::versions(&state.store, &person, FreeMealId(id)).await?;
     let versions = rows.iter().map(version_of).collect::<Result<Vec<_>, _>>()?;
     let (Some(first), Some(current)) = (rows.first(), versions.last()) else {
         return Err(ApiError::not_found("free-meal day"));
     };
     Ok(Json(FreeMealView {
-        id,
+        id: id.to_string(),
         site_id: site.id.0,
         author_id: first.author_id.0,
         version: current.version,
@@ -165,13 +168,6 @@ fn days_of(month: YearMonth) -> Result<(NaiveDate, NaiveDate), ApiError> {
     month_range(month).ok_or_else(|| ApiError::invalid(format!("{month} is beyond the calendar")))
 }
 
-/// A free-meal day's id from the address; one that is no UUID names no day.
-fn day_id(text: &str) -> Result<FreeMealId, ApiError> {
-    text.parse()
-        .map(FreeMealId)
-        .map_err(|_| ApiError::not_found("free-meal day"))
-}
-
 fn month_or_now(q: &MonthQuery, today: NaiveDate) -> Result<YearMonth, ApiError> {
     match &q.month {
         Some(m) => m.parse().map_err(|e| ApiError::BadRequest("bad_month", e)),
@@ -180,7 +176,7 @@ fn month_or_now(q: &MonthQuery, today: NaiveDate) -> Result<YearMonth, ApiError>
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/free-meals", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = Option<String>, Query, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = Option<String>, Query, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03 (default: this month)")),
     responses((status = 200, description = "Free-meal days of the month"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn list_free_meals(
@@ -244,7 +240,7 @@ struct SummaryView {
 }
 
 #[utoipa::path(get, path = "/api/sites/{id}/free-meals/summary", tag = "finance",
-    params(("id" = i64, Path, description = "Site id"), ("month" = Option<String>, Query, description = "Month, e.g. 2026-03")),
+    params(("id" = i64, Path, minimum = 1, description = "Site id"), ("month" = Option<String>, Query, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", description = "Month, e.g. 2026-03 (default: this month)")),
     responses((status = 200, description = "Free meals this month and so far"), PersonAuth, BadRequest, NotFound, Invalid, Always),
     security(("bearer" = [])))]
 async fn free_meal_summary(

@@ -20,7 +20,7 @@ use super::views::{SiteView, TerminalView, local};
 use crate::domain::{diner_from_row, policy_book};
 use crate::ingest::{MAX_BATCH, canonical, prepare_sales, prepare_voids};
 use crate::roles::Role;
-use crate::store::{CloseOutcome, Outcome, ShiftRow, StoreError};
+use crate::store::{CloseOutcome, Outcome, ReceivedAt, ShiftRow, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -381,7 +381,7 @@ async fn post_sales(
     }
     if !to_store.is_empty() {
         let ids: Vec<String> = to_store.iter().map(|s| s.id.to_string()).collect();
-        let outcomes = state.store.insert_sales(to_store, now).await?;
+        let outcomes = state.store.insert_sales(to_store, ReceivedAt::Now).await?;
         for ((slot, id), outcome) in slots.into_iter().zip(ids).zip(outcomes) {
             results[slot] = Some(item(id, outcome));
         }
@@ -433,7 +433,7 @@ async fn post_voids(
     }
     if !to_store.is_empty() {
         let ids: Vec<String> = to_store.iter().map(|s| s.id.to_string()).collect();
-        let outcomes = state.store.insert_voids(to_store, Utc::now()).await?;
+        let outcomes = state.store.insert_voids(to_store, ReceivedAt::Now).await?;
         for ((slot, id), outcome) in slots.into_iter().zip(ids).zip(outcomes) {
             results[slot] = Some(item(id, outcome));
         }
@@ -503,6 +503,7 @@ async fn open_shift(
             opened_at: req.opened_at,
             opening_float: req.opening_float,
             closed_at: None,
+            close_received_at: None,
             counted_cash: None,
             expected_cash: None,
         })

@@ -22,6 +22,11 @@ pub enum Dialect {
     Postgres,
 }
 
+/// The advisory lock ordering ingest against month closes, in the
+/// two-integer key space (the diner locks use the one-bigint space, which
+/// never overlaps it).
+const INGEST_LOCK: (i32, i32) = (0x4843, 1);
+
 impl Dialect {
     /// `sqlite` or `postgres`.
     pub fn name(self) -> &'static str {
@@ -69,6 +74,40 @@ impl Dialect {
             Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
             Dialect::Postgres => pool.begin().await,
         }
+    }
+
+    /// Enters ingest: on PostgreSQL the shared side of the ingest lock,
+    /// which a month close takes exclusively for its cut (SQLite's one
+    /// writer at a time already orders them). Held to the commit.
+    pub(super) async fn enter_ingest(
+        self,
+        tx: &mut Transaction<'static, Any>,
+    ) -> Result<(), sqlx::Error> {
+        if self == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1, $2)")
+                .bind(INGEST_LOCK.0)
+                .bind(INGEST_LOCK.1)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the ingest lock exclusively (PostgreSQL; on SQLite the write
+    /// transaction is enough): every group of sales and voids stamped
+    /// before is committed, every later one waits for the commit.
+    pub(super) async fn exclude_ingest(
+        self,
+        tx: &mut Transaction<'static, Any>,
+    ) -> Result<(), sqlx::Error> {
+        if self == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(INGEST_LOCK.0)
+                .bind(INGEST_LOCK.1)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Locks the diners whose first subsidised meal a batch decides. SQLite

@@ -448,6 +448,19 @@ impl Db {
         })
     }
 
+    /// The time a month close cuts at. Taken with ingest held off (the write
+    /// lock on SQLite, the ingest lock on PostgreSQL), so every sale and void
+    /// stamped received before it is committed, and readable, when this
+    /// returns, and every later one is stamped at or after it: none can be
+    /// missed by the frozen claim and counted as received before the close.
+    pub async fn month_close_cut(&self) -> StoreResult<DateTime<Utc>> {
+        let mut tx = self.begin_write().await?;
+        self.dialect.exclude_ingest(&mut tx).await?;
+        let cut = time(now_ms())?;
+        tx.commit().await?;
+        Ok(cut)
+    }
+
     /// Closes a site's month with its frozen claim; a month already closed
     /// is [`StoreError::Duplicate`].
     pub async fn insert_month_close(
@@ -721,12 +734,11 @@ impl Db {
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<ShiftRow>> {
         on_db!(self, |pool| {
-            Ok(sqlx::query_as(
-                "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at,
-                    counted_cash, expected_cash
-                 FROM shifts WHERE site_id = $1 AND opened_at >= $2 AND opened_at < $3
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM shifts WHERE site_id = $1 AND opened_at >= $2 AND opened_at < $3
                  ORDER BY opened_at, id",
-            )
+                super::sales::SHIFT_COLUMNS
+            )))
             .bind(site_id.0)
             .bind(from.timestamp_millis())
             .bind(to.timestamp_millis())

@@ -530,6 +530,27 @@ pub struct VoidToStore {
     pub township_id: TownshipId,
 }
 
+/// When the backend received posted sales or voids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceivedAt {
+    /// Stamped by the writer inside the transaction that stores them, so a
+    /// month close orders against it (see [`Db::month_close_cut`]). Every
+    /// post from a terminal.
+    Now,
+    /// A given time: the demo's seeded history and tests.
+    At(DateTime<Utc>),
+}
+
+impl ReceivedAt {
+    /// The time, `now` for [`ReceivedAt::Now`].
+    pub(crate) fn or(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            ReceivedAt::Now => now,
+            ReceivedAt::At(t) => t,
+        }
+    }
+}
+
 /// What became of one posted record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -680,8 +701,11 @@ pub struct ShiftRow {
     pub opened_at: DateTime<Utc>,
     /// Cash in the drawer at opening.
     pub opening_float: Money,
-    /// Closed.
+    /// Closed, by the terminal's clock.
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the backend received the close (the shift check's "late" is
+    /// counted from it, not from the terminal's clock).
+    pub close_received_at: Option<DateTime<Utc>>,
     /// Cash counted at closing.
     pub counted_cash: Option<Money>,
     /// Opening float + cash sales − voided cash sales, at the close.
@@ -699,6 +723,7 @@ impl FromRow<'_, AnyRow> for ShiftRow {
             opened_at: decode::time(row, "opened_at")?,
             opening_float: decode::money(row, "opening_float")?,
             closed_at: decode::opt_time(row, "closed_at")?,
+            close_received_at: decode::opt_time(row, "close_received_at")?,
             counted_cash: decode::opt_money(row, "counted_cash")?,
             expected_cash: decode::opt_money(row, "expected_cash")?,
         })

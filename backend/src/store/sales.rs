@@ -6,6 +6,8 @@ use sqlx::Any;
 use super::audit::{now_ms, write_audit};
 use super::*;
 
+pub(super) const SHIFT_COLUMNS: &str = "id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, close_received_at, counted_cash, expected_cash";
+
 const SALE_COLUMNS: &str = "s.id, s.site_id, s.terminal_id, s.cashier_id, s.sold_at, s.business_date, s.slot, s.total_paid, s.subsidy_total, s.cash_taken, s.payment_method, s.body, s.received_at, v.id AS void_id";
 
 impl Db {
@@ -15,7 +17,7 @@ impl Db {
     pub async fn insert_sales(
         &self,
         sales: Vec<SaleToStore>,
-        received_at: DateTime<Utc>,
+        received_at: ReceivedAt,
     ) -> StoreResult<Vec<Outcome>> {
         self.writer.sales(sales, received_at).await
     }
@@ -25,7 +27,7 @@ impl Db {
     pub async fn insert_voids(
         &self,
         voids: Vec<VoidToStore>,
-        received_at: DateTime<Utc>,
+        received_at: ReceivedAt,
     ) -> StoreResult<Vec<Outcome>> {
         self.writer.voids(voids, received_at).await
     }
@@ -118,10 +120,9 @@ impl Db {
         let outcome = if res.rows_affected() == 1 {
             Outcome::Stored
         } else {
-            let stored: Option<ShiftRow> = sqlx::query_as(
-                "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
-                 FROM shifts WHERE id = $1",
-            )
+            let stored: Option<ShiftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = $1"
+            )))
             .bind(shift.id.to_string())
             .fetch_optional(&mut *tx)
             .await?;
@@ -160,10 +161,9 @@ impl Db {
         counted_cash: Money,
     ) -> StoreResult<CloseOutcome> {
         let mut tx = self.begin_write().await?;
-        let stored: Option<ShiftRow> = sqlx::query_as(
-            "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
-             FROM shifts WHERE township_id = $3 AND id = $1 AND terminal_id = $2",
-        )
+        let stored: Option<ShiftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SHIFT_COLUMNS} FROM shifts WHERE township_id = $3 AND id = $1 AND terminal_id = $2"
+        )))
         .bind(id.to_string())
         .bind(terminal_id.0)
         .bind(township_id.0)
@@ -202,16 +202,18 @@ impl Db {
             .opening_float
             .checked_add(Money::from_fen(cash))
             .ok_or_else(|| StoreError::Corrupt(format!("shift {id}: cash beyond range")))?;
-        let row: ShiftRow = sqlx::query_as(
-            "UPDATE shifts SET closed_at = $2, counted_cash = $3, expected_cash = $4
+        // Stamped inside the write transaction, as sales are.
+        let row: ShiftRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE shifts SET closed_at = $2, counted_cash = $3, expected_cash = $4, close_received_at = $6
              WHERE township_id = $5 AND id = $1
-             RETURNING id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash",
-        )
+             RETURNING {SHIFT_COLUMNS}"
+        )))
         .bind(id.to_string())
         .bind(closed_at.timestamp_millis())
         .bind(counted_cash.fen())
         .bind(expected.fen())
         .bind(shift.township_id.0)
+        .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;

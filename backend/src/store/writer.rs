@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch;
 use super::sales::{insert_one_sale, insert_one_void};
-use super::{Dialect, Outcome, SaleToStore, StoreError, StoreResult, VoidToStore};
+use super::{Dialect, Outcome, ReceivedAt, SaleToStore, StoreError, StoreResult, VoidToStore};
 
 /// Posts waiting beyond this many are refused at once rather than queued
 /// without bound.
@@ -38,12 +38,12 @@ type Reply = oneshot::Sender<StoreResult<Vec<Outcome>>>;
 enum Job {
     Sales {
         sales: Vec<SaleToStore>,
-        received_at: DateTime<Utc>,
+        received_at: ReceivedAt,
         reply: Reply,
     },
     Voids {
         voids: Vec<VoidToStore>,
-        received_at: DateTime<Utc>,
+        received_at: ReceivedAt,
         reply: Reply,
     },
 }
@@ -85,7 +85,7 @@ impl Writer {
     pub(super) async fn sales(
         &self,
         sales: Vec<SaleToStore>,
-        received_at: DateTime<Utc>,
+        received_at: ReceivedAt,
     ) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Sales {
@@ -101,7 +101,7 @@ impl Writer {
     pub(super) async fn voids(
         &self,
         voids: Vec<VoidToStore>,
-        received_at: DateTime<Utc>,
+        received_at: ReceivedAt,
     ) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Voids {
@@ -175,6 +175,11 @@ async fn try_group(
     group: &[Job],
 ) -> StoreResult<Vec<StoreResult<Vec<Outcome>>>> {
     let mut tx = dialect.begin_write(pool).await?;
+    dialect.enter_ingest(&mut tx).await?;
+    // Stamped inside the transaction, after the write lock (SQLite) or the
+    // ingest lock (PostgreSQL): a month close orders against it, so a post
+    // stamped before a close's cut is committed before the close reads.
+    let now = Utc::now();
     // Every diner whose subsidised meal the group decides, locked at once
     // and in order (PostgreSQL), so groups of two backend processes agree.
     let diners: Vec<i64> = group
@@ -198,7 +203,7 @@ async fn try_group(
             .count();
         if run > 0 {
             let jobs = &group[at..at + run];
-            match store_run(&mut tx, jobs).await {
+            match store_run(&mut tx, jobs, now).await {
                 Ok(outcomes) => results.extend(outcomes.into_iter().map(Ok)),
                 Err(StoreError::Database(e)) if super::retryable(&e) => {
                     return Err(StoreError::Database(e));
@@ -207,13 +212,13 @@ async fn try_group(
                     // Post by post, so one post's failure fails only it.
                     tracing::warn!(error = %e, "storing a run of posts at once failed; post by post");
                     for job in jobs {
-                        results.push(store_post(&mut tx, job).await?);
+                        results.push(store_post(&mut tx, job, now).await?);
                     }
                 }
             }
             at += run;
         } else {
-            results.push(store_post(&mut tx, &group[at]).await?);
+            results.push(store_post(&mut tx, &group[at], now).await?);
             at += 1;
         }
     }
@@ -226,6 +231,7 @@ async fn try_group(
 async fn store_run(
     tx: &mut Transaction<'static, Any>,
     jobs: &[Job],
+    now: DateTime<Utc>,
 ) -> StoreResult<Vec<Vec<Outcome>>> {
     let posts: Vec<batch::Post<'_>> = jobs
         .iter()
@@ -234,7 +240,7 @@ async fn store_run(
                 sales, received_at, ..
             } => Some(batch::Post {
                 sales,
-                received_at: *received_at,
+                received_at: received_at.or(now),
             }),
             Job::Voids { .. } => None,
         })
@@ -264,15 +270,16 @@ async fn store_run(
 async fn store_post(
     tx: &mut Transaction<'static, Any>,
     job: &Job,
+    now: DateTime<Utc>,
 ) -> StoreResult<StoreResult<Vec<Outcome>>> {
     sqlx::query("SAVEPOINT post").execute(&mut **tx).await?;
     let result = match job {
         Job::Sales {
             sales, received_at, ..
-        } => store_sales(tx, sales, *received_at).await,
+        } => store_sales(tx, sales, received_at.or(now)).await,
         Job::Voids {
             voids, received_at, ..
-        } => store_voids(tx, voids, *received_at).await,
+        } => store_voids(tx, voids, received_at.or(now)).await,
     };
     match result {
         Ok(outcomes) => {

@@ -48,6 +48,29 @@ pub fn lunch(
     }
 }
 
+/// A diner born 10 January 1950 (bracket 70-79 in 2026), registered long ago.
+async fn aged_76(app: &TestApp, w: &World, name: &str) -> i64 {
+    add_diner(app, w, name, d(1950, 1, 10), json!({})).await
+}
+
+/// A lunch sold at noon at the main terminal.
+fn noon_lunch(w: &World, diner: i64, date: NaiveDate, paid_fen: i64, bracket: &str) -> Sale {
+    lunch(
+        w,
+        w.terminal_id,
+        diner,
+        date,
+        paid_fen,
+        Some(bracket),
+        noon(date),
+    )
+}
+
+/// Posts sales from the main terminal.
+async fn sell(app: &TestApp, w: &World, sales: &[Sale]) {
+    post_sales(app, &w.terminal_token, sales).await;
+}
+
 /// Noon (Beijing time) of a date.
 pub fn noon(date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_hms_opt(4, 0, 0).unwrap())
@@ -141,9 +164,9 @@ async fn two_terminals_offline(app: TestApp) {
         .await;
     let t2 = second["terminal"]["id"].as_i64().unwrap();
     let t2_token = second["token"].as_str().unwrap().to_string();
-    let diner = add_diner(&app, &w, "张玉珍", d(1950, 1, 10), json!({})).await;
+    let diner = aged_76(&app, &w, "张玉珍").await;
     let day = d(2026, 3, 2);
-    let first = lunch(&w, w.terminal_id, diner, day, 600, Some("70-79"), noon(day));
+    let first = noon_lunch(&w, diner, day, 600, "70-79");
     let later = lunch(
         &w,
         t2,
@@ -154,7 +177,7 @@ async fn two_terminals_offline(app: TestApp) {
         noon(day) + chrono::Duration::minutes(5),
     );
     post_sales(&app, &t2_token, std::slice::from_ref(&later)).await;
-    post_sales(&app, &w.terminal_token, std::slice::from_ref(&first)).await;
+    sell(&app, &w, std::slice::from_ref(&first)).await;
     let c = claim(&app, &w.finance, w.site_a, "2026-03").await;
     check_total(&c["totals"]["total"], 1, "12.00", "6.00", "6.00");
     assert_eq!(c["lines"][0]["sale_id"], json!(first.id));
@@ -181,7 +204,7 @@ on_both!(
 /// commune's claim shows the 12 people it served.
 async fn free_lunch_and_canteen(app: TestApp) {
     let w = world(&app).await;
-    let diner = add_diner(&app, &w, "刘德华", d(1950, 1, 10), json!({})).await;
+    let diner = aged_76(&app, &w, "刘德华").await;
     let day = d(2026, 3, 5);
     let free = json!({
         "id": uuid::Uuid::new_v4(), "site_id": w.site_a2, "date": day, "slot": "lunch",
@@ -197,20 +220,7 @@ async fn free_lunch_and_canteen(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-    post_sales(
-        &app,
-        &w.terminal_token,
-        &[lunch(
-            &w,
-            w.terminal_id,
-            diner,
-            day,
-            600,
-            Some("70-79"),
-            noon(day),
-        )],
-    )
-    .await;
+    sell(&app, &w, &[noon_lunch(&w, diner, day, 600, "70-79")]).await;
     let c = claim(&app, &w.finance, w.site_a, "2026-03").await;
     check_total(&c["totals"]["total"], 0, "0.00", "0.00", "0.00");
     assert_eq!(flag_kinds(&c), ["ate_free_meal"]);
@@ -235,12 +245,12 @@ on_both!(
 /// Two diners' lunches, one voided: only the other is claimed (6.00).
 async fn a_void(app: TestApp) {
     let w = world(&app).await;
-    let p = add_diner(&app, &w, "陈小红", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "陈小红").await;
     let q = add_diner(&app, &w, "周大山", d(1940, 1, 10), json!({})).await;
     let day = d(2026, 3, 6);
-    let kept = lunch(&w, w.terminal_id, p, day, 600, Some("70-79"), noon(day));
-    let voided = lunch(&w, w.terminal_id, q, day, 400, Some("80-89"), noon(day));
-    post_sales(&app, &w.terminal_token, &[kept.clone(), voided.clone()]).await;
+    let kept = noon_lunch(&w, p, day, 600, "70-79");
+    let voided = noon_lunch(&w, q, day, 400, "80-89");
+    sell(&app, &w, &[kept.clone(), voided.clone()]).await;
     let before = claim(&app, &w.finance, w.site_a, "2026-03").await;
     check_total(&before["totals"]["total"], 2, "24.00", "10.00", "14.00");
     void(&app, &w, &voided).await;
@@ -278,22 +288,9 @@ async fn export(app: &TestApp, token: &str, site: i64, month: &str, format: &str
 /// March's exports are the same bytes every time.
 async fn late_sale_after_close(app: TestApp) {
     let w = world(&app).await;
-    let p = add_diner(&app, &w, "黄秀兰", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "黄秀兰").await;
     let d2 = d(2026, 3, 2);
-    post_sales(
-        &app,
-        &w.terminal_token,
-        &[lunch(
-            &w,
-            w.terminal_id,
-            p,
-            d2,
-            600,
-            Some("70-79"),
-            noon(d2),
-        )],
-    )
-    .await;
+    sell(&app, &w, &[noon_lunch(&w, p, d2, 600, "70-79")]).await;
     let res = close(&app, &w.finance, w.site_a, "2026-03").await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let xlsx_1 = export(&app, &w.finance, w.site_a, "2026-03", "xlsx").await;
@@ -301,20 +298,7 @@ async fn late_sale_after_close(app: TestApp) {
     let html_1 = export(&app, &w.finance, w.site_a, "2026-03", "html").await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let d3 = d(2026, 3, 3);
-    post_sales(
-        &app,
-        &w.terminal_token,
-        &[lunch(
-            &w,
-            w.terminal_id,
-            p,
-            d3,
-            600,
-            Some("70-79"),
-            noon(d3),
-        )],
-    )
-    .await;
+    sell(&app, &w, &[noon_lunch(&w, p, d3, 600, "70-79")]).await;
     let april = claim(&app, &w.finance, w.site_a, "2026-04").await;
     check_total(&april["totals"]["adjustments"], 1, "12.00", "6.00", "6.00");
     check_total(&april["totals"]["regular"], 0, "0.00", "0.00", "0.00");
@@ -368,6 +352,129 @@ on_both!(
     super::late_sale_after_close
 );
 
+/// A month closed while sales of it are in flight: the sales table is held
+/// (another transaction has it locked), so posts are received and stuck
+/// before their commit when the close is asked; more are posted once the
+/// close is under way. When the hold ends, each sale lands either in the
+/// frozen claim or as a late adjustment of this month: never in neither,
+/// never in both, whichever commits first.
+async fn close_racing_sales(app: TestApp) {
+    use chrono::Datelike;
+    let w = world(&app).await;
+    let this_month = crate::helpers::today().with_day(1).unwrap();
+    let last_month = (this_month - chrono::Duration::days(1))
+        .with_day(1)
+        .unwrap();
+    let name = |d: NaiveDate| d.format("%Y-%m").to_string();
+    let mut diners = Vec::new();
+    for n in ["一号", "二号", "三号"] {
+        diners.push(add_diner(&app, &w, n, d(1950, 1, 10), json!({})).await);
+    }
+    let sales: Vec<Sale> = (0..20)
+        .flat_map(|day| {
+            let date = last_month + chrono::Duration::days(day);
+            diners
+                .iter()
+                .map(|&p| noon_lunch(&w, p, date, 600, "70-79"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let post = |sale: &Sale| {
+        let (client, url) = (app.client.clone(), app.url("/api/terminal/sales"));
+        let (token, body) = (w.terminal_token.clone(), batch(std::slice::from_ref(sale)));
+        async move {
+            let res = client.post(url).bearer_auth(token).json(&body).send().await;
+            res.unwrap().status()
+        }
+    };
+    let mut hold = app.store.pool().acquire().await.unwrap();
+    if app.store.kind() == "sqlite" {
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *hold)
+            .await
+            .unwrap();
+    } else {
+        sqlx::query("BEGIN").execute(&mut *hold).await.unwrap();
+        sqlx::query("LOCK TABLE sales IN EXCLUSIVE MODE")
+            .execute(&mut *hold)
+            .await
+            .unwrap();
+    }
+    let mut posts = tokio::task::JoinSet::new();
+    for sale in &sales[..30] {
+        posts.spawn(post(sale));
+    }
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(300));
+    pause().await;
+    let closing = {
+        let (client, url) = (
+            app.client.clone(),
+            app.url(&format!(
+                "/api/sites/{}/claims/{}/close",
+                w.site_a,
+                name(last_month)
+            )),
+        );
+        let token = w.finance.clone();
+        tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({}))
+                .send()
+                .await;
+            let res = res.unwrap();
+            (res.status(), res.text().await.unwrap())
+        })
+    };
+    pause().await;
+    for sale in &sales[30..] {
+        posts.spawn(post(sale));
+    }
+    pause().await;
+    sqlx::query("ROLLBACK").execute(&mut *hold).await.unwrap();
+    drop(hold);
+    let (status, text) = closing.await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    while let Some(status) = posts.join_next().await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    let frozen = claim(&app, &w.finance, w.site_a, &name(last_month)).await;
+    let now = claim(&app, &w.finance, w.site_a, &name(this_month)).await;
+    assert_eq!(frozen["status"], "closed");
+    assert_eq!(flag_kinds(&frozen), Vec::<String>::new());
+    assert_eq!(flag_kinds(&now), Vec::<String>::new());
+    let ids = |c: &Value, kind: &str| -> Vec<String> {
+        c["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["kind"] == kind)
+            .map(|l| l["sale_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut claimed = ids(&frozen, "regular");
+    let late = ids(&now, "late_sale");
+    claimed.extend(late.iter().cloned());
+    claimed.sort();
+    let mut posted: Vec<String> = sales.iter().map(|s| s.id.to_string()).collect();
+    posted.sort();
+    let lost = posted.iter().filter(|id| !claimed.contains(id)).count();
+    assert_eq!(
+        (lost, claimed.len()),
+        (0, 60),
+        "sales in neither claim, and claimed in all ({} late)",
+        late.len()
+    );
+    assert_eq!(claimed, posted);
+    let meals = |t: &Value| t["meals"].as_i64().unwrap();
+    assert_eq!(
+        meals(&frozen["totals"]["total"]) + meals(&now["totals"]["adjustments"]),
+        60
+    );
+}
+on_both!(a_close_racing_sales_loses_none, super::close_racing_sales);
+
 /// A policy version from 16 March: 70-79 pays 5.00 (subsidy 7.00). Lunch on
 /// the 15th at 6.00 and on the 16th at 5.00: 2 meals, 24.00 standard,
 /// 11.00 paid, 13.00 subsidy, both under 70-79.
@@ -378,14 +485,14 @@ async fn policy_change_on_the_16th(app: TestApp) {
     p16["brackets"][1]["prices"]["lunch"] = json!("5.00");
     app.post_ok(&w.admin, &format!("/api/sites/{}/policies", w.site_a), &p16)
         .await;
-    let p = add_diner(&app, &w, "吴春花", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "吴春花").await;
     let (d15, d16) = (d(2026, 3, 15), d(2026, 3, 16));
-    post_sales(
+    sell(
         &app,
-        &w.terminal_token,
+        &w,
         &[
-            lunch(&w, w.terminal_id, p, d15, 600, Some("70-79"), noon(d15)),
-            lunch(&w, w.terminal_id, p, d16, 500, Some("70-79"), noon(d16)),
+            noon_lunch(&w, p, d15, 600, "70-79"),
+            noon_lunch(&w, p, d16, 500, "70-79"),
         ],
     )
     .await;
@@ -411,12 +518,12 @@ async fn turning_70(app: TestApp) {
     let w = world(&app).await;
     let p = add_diner(&app, &w, "孙桂英", d(1956, 3, 10), json!({})).await;
     let (d9, d10) = (d(2026, 3, 9), d(2026, 3, 10));
-    post_sales(
+    sell(
         &app,
-        &w.terminal_token,
+        &w,
         &[
-            lunch(&w, w.terminal_id, p, d9, 800, Some("65-69"), noon(d9)),
-            lunch(&w, w.terminal_id, p, d10, 600, Some("70-79"), noon(d10)),
+            noon_lunch(&w, p, d9, 800, "65-69"),
+            noon_lunch(&w, p, d10, 600, "70-79"),
         ],
     )
     .await;
@@ -446,12 +553,12 @@ async fn born_29_february(app: TestApp) {
     let w = world(&app).await;
     let p = add_diner(&app, &w, "郑闰生", d(1956, 2, 29), json!({})).await;
     let (feb28, mar1) = (d(2026, 2, 28), d(2026, 3, 1));
-    post_sales(
+    sell(
         &app,
-        &w.terminal_token,
+        &w,
         &[
-            lunch(&w, w.terminal_id, p, feb28, 600, Some("70-79"), noon(feb28)),
-            lunch(&w, w.terminal_id, p, mar1, 600, Some("70-79"), noon(mar1)),
+            noon_lunch(&w, p, feb28, 600, "70-79"),
+            noon_lunch(&w, p, mar1, 600, "70-79"),
         ],
     )
     .await;
@@ -491,12 +598,12 @@ async fn inactive_diner(app: TestApp) {
     )
     .await;
     let (d9, d10) = (d(2026, 3, 9), d(2026, 3, 10));
-    post_sales(
+    sell(
         &app,
-        &w.terminal_token,
+        &w,
         &[
-            lunch(&w, w.terminal_id, p, d9, 600, Some("70-79"), noon(d9)),
-            lunch(&w, w.terminal_id, p, d10, 600, Some("70-79"), noon(d10)),
+            noon_lunch(&w, p, d9, 600, "70-79"),
+            noon_lunch(&w, p, d10, 600, "70-79"),
         ],
     )
     .await;
@@ -524,17 +631,17 @@ async fn funding_split(app: TestApp) {
         &split,
     )
     .await;
-    let a = add_diner(&app, &w, "甲", d(1950, 1, 10), json!({})).await;
+    let a = aged_76(&app, &w, "甲").await;
     let b = add_diner(&app, &w, "乙", d(1940, 1, 10), json!({})).await;
     let c90 = add_diner(&app, &w, "丙", d(1930, 1, 10), json!({})).await;
     let day = d(2026, 3, 11);
-    post_sales(
+    sell(
         &app,
-        &w.terminal_token,
+        &w,
         &[
-            lunch(&w, w.terminal_id, a, day, 600, Some("70-79"), noon(day)),
-            lunch(&w, w.terminal_id, b, day, 400, Some("80-89"), noon(day)),
-            lunch(&w, w.terminal_id, c90, day, 0, Some("90+"), noon(day)),
+            noon_lunch(&w, a, day, 600, "70-79"),
+            noon_lunch(&w, b, day, 400, "80-89"),
+            noon_lunch(&w, c90, day, 0, "90+"),
         ],
     )
     .await;
@@ -571,10 +678,10 @@ async fn decide(
 /// reopen.
 async fn accepted_and_rejected(app: TestApp) {
     let w = world(&app).await;
-    let p = add_diner(&app, &w, "何建国", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "何建国").await;
     let young = add_diner(&app, &w, "马六十八", d(1958, 1, 10), json!({})).await;
     let day = d(2026, 3, 12);
-    let first = lunch(&w, w.terminal_id, p, day, 600, Some("70-79"), noon(day));
+    let first = noon_lunch(&w, p, day, 600, "70-79");
     let again = lunch(
         &w,
         w.terminal_id,
@@ -585,13 +692,8 @@ async fn accepted_and_rejected(app: TestApp) {
         noon(day) + chrono::Duration::minutes(3),
     );
     // 68 years old, charged the 70-79 price.
-    let differs = lunch(&w, w.terminal_id, young, day, 600, Some("70-79"), noon(day));
-    post_sales(
-        &app,
-        &w.terminal_token,
-        &[first, again.clone(), differs.clone()],
-    )
-    .await;
+    let differs = noon_lunch(&w, young, day, 600, "70-79");
+    sell(&app, &w, &[first, again.clone(), differs.clone()]).await;
     let c = claim(&app, &w.finance, w.site_a, "2026-03").await;
     check_total(&c["totals"]["total"], 1, "12.00", "6.00", "6.00");
     assert_eq!(c["undecided"], 2);
@@ -823,12 +925,12 @@ async fn exports_read_back(app: TestApp) {
     let evil_row = app.get_ok(&w.admin, &format!("/api/diners/{evil}")).await;
     let masked = evil_row["resident_id_masked"].as_str().unwrap().to_string();
     let day = d(2026, 3, 20);
-    post_sales(
+    sell(
         &app,
-        &w.terminal_token,
+        &w,
         &[
-            lunch(&w, w.terminal_id, evil, day, 600, Some("70-79"), noon(day)),
-            lunch(&w, w.terminal_id, q, day, 400, Some("80-89"), noon(day)),
+            noon_lunch(&w, evil, day, 600, "70-79"),
+            noon_lunch(&w, q, day, 400, "80-89"),
         ],
     )
     .await;
@@ -979,10 +1081,10 @@ on_both!(exports_read_back_the_same_figures, super::exports_read_back);
 /// late resale after the void): April claims it, +1 meal, +6.00, no flag.
 async fn late_void_then_late_resale(app: TestApp) {
     let w = world(&app).await;
-    let p = add_diner(&app, &w, "罗阿婆", d(1950, 1, 10), json!({})).await;
+    let p = aged_76(&app, &w, "罗阿婆").await;
     let day = d(2026, 3, 2);
-    let sale = lunch(&w, w.terminal_id, p, day, 600, Some("70-79"), noon(day));
-    post_sales(&app, &w.terminal_token, std::slice::from_ref(&sale)).await;
+    let sale = noon_lunch(&w, p, day, 600, "70-79");
+    sell(&app, &w, std::slice::from_ref(&sale)).await;
     assert_eq!(
         close(&app, &w.finance, w.site_a, "2026-03").await.status(),
         200
@@ -1007,7 +1109,7 @@ async fn late_void_then_late_resale(app: TestApp) {
         Some("70-79"),
         noon(day) + chrono::Duration::minutes(10),
     );
-    post_sales(&app, &w.terminal_token, std::slice::from_ref(&resale)).await;
+    sell(&app, &w, std::slice::from_ref(&resale)).await;
     let april = claim(&app, &w.finance, w.site_a, "2026-04").await;
     check_total(&april["totals"]["adjustments"], 0, "0.00", "0.00", "0.00");
     let kinds: Vec<&str> = april["lines"]
@@ -1205,6 +1307,25 @@ async fn free_meal_days(app: TestApp) {
 }
 on_both!(free_meal_days_recorded_and_corrected, super::free_meal_days);
 
+/// A shift's check as finance reads it (shifts opened yesterday or today).
+async fn shift_checked(app: &TestApp, w: &World, shift_id: uuid::Uuid) -> Value {
+    let today = crate::helpers::today();
+    let from = today - chrono::Duration::days(1);
+    let checks = app
+        .get_ok(
+            &w.finance,
+            &format!("/api/sites/{}/shift-check?from={from}&to={today}", w.site_a),
+        )
+        .await;
+    checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == json!(shift_id.to_string()))
+        .unwrap()
+        .clone()
+}
+
 /// A shift closed with the drawer counted right; a sale of the shift from
 /// a terminal that was offline arrives after the close: shown as late, the
 /// expected cash and the difference both at the close and now.
@@ -1224,7 +1345,7 @@ async fn shift_check(app: TestApp) {
         Some("70-79"),
         now - chrono::Duration::minutes(30),
     );
-    post_sales(&app, &w.terminal_token, std::slice::from_ref(&early)).await;
+    sell(&app, &w, std::slice::from_ref(&early)).await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let closed_at = Utc::now();
     app.post_ok(
@@ -1243,20 +1364,9 @@ async fn shift_check(app: TestApp) {
         Some("80-89"),
         now - chrono::Duration::minutes(20),
     );
-    post_sales(&app, &w.terminal_token, std::slice::from_ref(&late)).await;
+    sell(&app, &w, std::slice::from_ref(&late)).await;
+    let c = &shift_checked(&app, &w, shift_id).await;
     let from = (today - chrono::Duration::days(1)).to_string();
-    let checks = app
-        .get_ok(
-            &w.finance,
-            &format!("/api/sites/{}/shift-check?from={from}&to={today}", w.site_a),
-        )
-        .await;
-    let c = checks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == json!(shift_id.to_string()))
-        .unwrap();
     assert_eq!(c["at_close"]["expected_cash"], "106.00");
     assert_eq!(c["at_close"]["difference"], "0.00");
     assert_eq!(c["now"]["expected_cash"], "110.00");
@@ -1285,6 +1395,62 @@ async fn shift_check(app: TestApp) {
     );
 }
 on_both!(shift_check_shows_late_arrivals, super::shift_check);
+
+/// A terminal whose clock is an hour slow closes its shift: a sale that
+/// reached the backend before the close is counted at the close, though
+/// its arrival is after the terminal's closing time; one that reaches the
+/// backend after the close is late. Late is by the backend's clock: when
+/// it received the close.
+async fn shift_late_by_the_backend_clock(app: TestApp) {
+    let w = world(&app).await;
+    let slow = Utc::now() - chrono::Duration::hours(1);
+    let shift_id = uuid::Uuid::new_v4();
+    app.post_ok(&w.terminal_token, "/api/terminal/shifts", &json!({"id": shift_id, "cashier_id": w.cashier_id, "opened_at": slow - chrono::Duration::hours(1), "opening_float": "100.00"}))
+        .await;
+    let today = crate::helpers::today();
+    let sold = |diner, paid, bracket, minutes| {
+        lunch(
+            &w,
+            w.terminal_id,
+            diner,
+            today,
+            paid,
+            Some(bracket),
+            slow - chrono::Duration::minutes(minutes),
+        )
+    };
+    let before = sold(w.diner_76, 600, "70-79", 30);
+    sell(&app, &w, std::slice::from_ref(&before)).await;
+    let asked = Utc::now();
+    app.post_ok(
+        &w.terminal_token,
+        &format!("/api/terminal/shifts/{shift_id}/close"),
+        &json!({"closed_at": slow, "counted_cash": "106.00"}),
+    )
+    .await;
+    let answered = Utc::now();
+    let after = sold(w.diner_old, 400, "80-89", 20);
+    sell(&app, &w, std::slice::from_ref(&after)).await;
+    let c = &shift_checked(&app, &w, shift_id).await;
+    let received: DateTime<Utc> = c["close_received_at"].as_str().unwrap().parse().unwrap();
+    let closed: DateTime<Utc> = c["closed_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        asked - chrono::Duration::milliseconds(1) <= received
+            && received <= answered + chrono::Duration::milliseconds(1),
+        "{c}"
+    );
+    assert!(closed < received - chrono::Duration::minutes(59), "{c}");
+    assert_eq!(c["at_close"]["sales_count"], 1, "{c}");
+    assert_eq!(c["at_close"]["expected_cash"], "106.00");
+    assert_eq!(c["at_close"]["difference"], "0.00");
+    assert_eq!(c["now"]["expected_cash"], "110.00");
+    assert_eq!(c["late"].as_array().unwrap().len(), 1, "{c}");
+    assert_eq!(c["late"][0]["sale_id"], json!(after.id));
+}
+on_both!(
+    shift_late_counts_from_when_the_close_arrived,
+    super::shift_late_by_the_backend_clock
+);
 
 /// Regulars not seen for 3 days are listed with village and last meal;
 /// one seen yesterday is not (until the absence asked for is 1 day).
@@ -1331,7 +1497,7 @@ async fn welfare_list(app: TestApp) {
             noon(day),
         ));
     }
-    post_sales(&app, &w.terminal_token, &sales).await;
+    sell(&app, &w, &sales).await;
     let list = app
         .get_ok(
             &w.finance,

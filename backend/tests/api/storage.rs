@@ -4,7 +4,7 @@
 
 use backend::store::{
     Actor, AuditEntry, CloseOutcome, Db, DinerFields, LineToStore, NewSite, NewUser, Outcome,
-    SaleToStore, ShiftRow, Site, StoreError, Verdict, VoidToStore,
+    ReceivedAt, SaleToStore, ShiftRow, Site, StoreError, Verdict, VoidToStore,
 };
 use canteen_core::{DinerId, Money, SaleId, ShiftId, Slot, TerminalId, TownshipId, UserId, VoidId};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -257,7 +257,7 @@ async fn story(db: Db) {
         600,
     );
     let out = db
-        .insert_sales(vec![b.clone(), a.clone(), a.clone()], at(5))
+        .insert_sales(vec![b.clone(), a.clone(), a.clone()], ReceivedAt::At(at(5)))
         .await
         .unwrap();
     assert_eq!(
@@ -269,7 +269,9 @@ async fn story(db: Db) {
     a2.body = "{\"other\":1}".into();
     a2.content_hash = backend::auth::sha256_hex(&a2.body);
     assert_eq!(
-        db.insert_sales(vec![a2], at(6)).await.unwrap(),
+        db.insert_sales(vec![a2], ReceivedAt::At(at(6)))
+            .await
+            .unwrap(),
         vec![Outcome::Conflict]
     );
     assert_eq!(db.sales_totals().await.unwrap(), (2, fen(1200)));
@@ -317,7 +319,7 @@ async fn story(db: Db) {
     later.sold_at += chrono::Duration::minutes(1);
     earlier.sold_at -= chrono::Duration::minutes(1);
     let out = db
-        .insert_sales(vec![later.clone(), earlier.clone()], at(8))
+        .insert_sales(vec![later.clone(), earlier.clone()], ReceivedAt::At(at(8)))
         .await
         .unwrap();
     assert_eq!(out, vec![Outcome::Stored, Outcome::Stored]);
@@ -349,7 +351,7 @@ async fn story(db: Db) {
                 void(2, b.id),
                 void(3, sale_id("00000000-0000-0000-0000-0000000000ff")),
             ],
-            at(7),
+            ReceivedAt::At(at(7)),
         )
         .await
         .unwrap();
@@ -373,6 +375,7 @@ async fn story(db: Db) {
         opened_at: at(1_699_999_000_000),
         opening_float: fen(5000),
         closed_at: None,
+        close_received_at: None,
         counted_cash: None,
         expected_cash: None,
     };
@@ -686,7 +689,9 @@ async fn unreadable_values(db: Db) {
         600,
     );
     sale.lines.clear();
-    db.insert_sales(vec![sale], at(5)).await.unwrap();
+    db.insert_sales(vec![sale], ReceivedAt::At(at(5)))
+        .await
+        .unwrap();
     db.execute_raw(format!(
         "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, quantity, standard, amount, subsidy,
             verdict, business_date, slot, township_id)
@@ -789,7 +794,7 @@ async fn a_failing_post_fails_alone(db: Db) {
         }
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
-            (s.id, db.insert_sales(vec![s], at(9)).await)
+            (s.id, db.insert_sales(vec![s], ReceivedAt::At(at(9))).await)
         }));
     }
     let mut stored = Vec::new();
