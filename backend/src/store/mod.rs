@@ -18,6 +18,7 @@ mod audit;
 mod dialect;
 pub mod finance;
 mod org;
+pub use org::TerminalCashier;
 mod roster;
 mod sales;
 mod writer;
