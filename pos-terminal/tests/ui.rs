@@ -344,6 +344,12 @@ fn the_township_answer_shows_the_warning_and_what_the_check_went_by() {
         "已查全乡镇：今天本餐次已在别的窗口吃过补贴餐"
     );
     assert_eq!(ui.text("SellScreen::price-text"), "￥12.00");
+    // The busiest sell screen (warning, check line, extras), to look at.
+    ui.tap("鸡蛋 +");
+    save_png(
+        &ui.app,
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/terminal-sell-warning.png"),
+    );
     // Another diner, and the backend could not be asked in time.
     ui.scan("100005");
     assert!(!ui.has("SellScreen::warning-text"));
