@@ -128,8 +128,12 @@ async fn run(label: &str, db: &Db, diners: i64) {
     println!("{label}:");
     let lines = seed(db, diners).await;
     let month: YearMonth = "2026-03".parse().unwrap();
-    let site = db.site(1).await.unwrap().unwrap();
-    let township = db.township(1).await.unwrap().unwrap();
+    let site = db.site(canteen_core::SiteId(1)).await.unwrap().unwrap();
+    let township = db
+        .township(canteen_core::TownshipId(1))
+        .await
+        .unwrap()
+        .unwrap();
     let started = Instant::now();
     let c = claims::site_claim(db, &site, month, Utc::now())
         .await

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use backend::ingest::prepare_sales;
 use backend::store::{Db, SaleToStore, Terminal};
-use canteen_core::{Sale, TerminalId};
+use canteen_core::{Sale, SiteId, TerminalId, TownshipId};
 use helpers::{Backend, TestApp, World, batch, fresh_config, spawn_app_with, world};
 use serde_json::json;
 
@@ -113,13 +113,13 @@ async fn api_rate(app: &Arc<TestApp>, w: &World, sales: Vec<Sale>) -> f64 {
 
 async fn prepared(store: &Db, w: &World, sales: &[Sale]) -> Vec<SaleToStore> {
     let site = store
-        .site(w.site_a)
+        .site(SiteId(w.site_a))
         .await
         .expect("site")
         .expect("site exists");
     let terminal = Terminal {
-        id: w.terminal_id,
-        site_id: w.site_a,
+        id: TerminalId(w.terminal_id),
+        site_id: SiteId(w.site_a),
         name: String::new(),
         active: true,
     };
@@ -139,7 +139,10 @@ async fn store_rate(store: &Db, rows: Vec<SaleToStore>) -> f64 {
     let n = rows.len();
     let start = Instant::now();
     for chunk in rows.chunks(BATCH) {
-        store.insert_sales(chunk.to_vec(), 0).await.expect("insert");
+        store
+            .insert_sales(chunk.to_vec(), chrono::Utc::now())
+            .await
+            .expect("insert");
     }
     n as f64 / start.elapsed().as_secs_f64()
 }
@@ -155,21 +158,21 @@ async fn raw_sqlite(pool: &sqlx::SqlitePool, rows: &[SaleToStore]) -> f64 {
                 subsidy_total, cash_taken, payment_method, content_hash, body, received_at, township_id) ",
         );
         q.push_values(chunk, |mut b, s| {
-            b.push_bind(&s.id)
-                .push_bind(s.site_id)
-                .push_bind(s.terminal_id)
-                .push_bind(s.cashier_id)
-                .push_bind(s.sold_at)
-                .push_bind(&s.business_date)
-                .push_bind(&s.slot)
-                .push_bind(s.total_paid)
-                .push_bind(s.subsidy_total)
-                .push_bind(s.cash_taken)
+            b.push_bind(s.id.to_string())
+                .push_bind(s.site_id.0)
+                .push_bind(s.terminal_id.0)
+                .push_bind(s.cashier_id.0)
+                .push_bind(s.sold_at.timestamp_millis())
+                .push_bind(s.business_date.to_string())
+                .push_bind(s.slot.as_str())
+                .push_bind(s.total_paid.fen())
+                .push_bind(s.subsidy_total.fen())
+                .push_bind(s.cash_taken.fen())
                 .push_bind(&s.payment_method)
                 .push_bind(&s.content_hash)
                 .push_bind(&s.body)
                 .push_bind(0_i64)
-                .push_bind(s.township_id);
+                .push_bind(s.township_id.0);
         });
         q.build().execute(&mut *tx).await.expect("insert sales");
         let lines: Vec<(&SaleToStore, usize)> = chunk
@@ -182,18 +185,18 @@ async fn raw_sqlite(pool: &sqlx::SqlitePool, rows: &[SaleToStore]) -> f64 {
         );
         q.push_values(lines, |mut b, (s, i)| {
             let l = &s.lines[i];
-            b.push_bind(&s.id)
+            b.push_bind(s.id.to_string())
                 .push_bind(i as i64 + 1)
                 .push_bind(&l.kind)
-                .push_bind(l.diner_id)
+                .push_bind(l.diner_id.map(|d| d.0))
                 .push_bind(l.quantity)
-                .push_bind(l.standard)
-                .push_bind(l.amount)
-                .push_bind(l.subsidy)
+                .push_bind(l.standard.map(|m| m.fen()))
+                .push_bind(l.amount.fen())
+                .push_bind(l.subsidy.fen())
                 .push_bind("raw")
-                .push_bind(&s.business_date)
-                .push_bind(&s.slot)
-                .push_bind(s.township_id);
+                .push_bind(s.business_date.to_string())
+                .push_bind(s.slot.as_str())
+                .push_bind(s.township_id.0);
         });
         q.build().execute(&mut *tx).await.expect("insert lines");
         tx.commit().await.expect("commit");
@@ -217,21 +220,21 @@ async fn raw_postgres(pool: &sqlx::PgPool, rows: &[SaleToStore]) -> f64 {
                 $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[],
                 $14::bigint[], $15::bigint[])",
         )
-        .bind(text(&|s| s.id.clone()))
-        .bind(col(&|s| s.site_id))
-        .bind(col(&|s| s.terminal_id))
-        .bind(col(&|s| s.cashier_id))
-        .bind(col(&|s| s.sold_at))
-        .bind(text(&|s| s.business_date.clone()))
-        .bind(text(&|s| s.slot.clone()))
-        .bind(col(&|s| s.total_paid))
-        .bind(col(&|s| s.subsidy_total))
-        .bind(col(&|s| s.cash_taken))
+        .bind(text(&|s| s.id.to_string()))
+        .bind(col(&|s| s.site_id.0))
+        .bind(col(&|s| s.terminal_id.0))
+        .bind(col(&|s| s.cashier_id.0))
+        .bind(col(&|s| s.sold_at.timestamp_millis()))
+        .bind(text(&|s| s.business_date.to_string()))
+        .bind(text(&|s| s.slot.as_str().into()))
+        .bind(col(&|s| s.total_paid.fen()))
+        .bind(col(&|s| s.subsidy_total.fen()))
+        .bind(col(&|s| s.cash_taken.fen()))
         .bind(text(&|s| s.payment_method.clone()))
         .bind(text(&|s| s.content_hash.clone()))
         .bind(text(&|s| s.body.clone()))
         .bind(col(&|_| 0))
-        .bind(col(&|s| s.township_id))
+        .bind(col(&|s| s.township_id.0))
         .execute(&mut *tx)
         .await
         .expect("insert sales");
@@ -254,18 +257,18 @@ async fn raw_postgres(pool: &sqlx::PgPool, rows: &[SaleToStore]) -> f64 {
              SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],
                 $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])",
         )
-        .bind(ltext(&|s, _| s.id.clone()))
+        .bind(ltext(&|s, _| s.id.to_string()))
         .bind(lcol(&|_, i| Some(i as i64 + 1)))
         .bind(ltext(&|s, i| s.lines[i].kind.clone()))
-        .bind(lcol(&|s, i| s.lines[i].diner_id))
+        .bind(lcol(&|s, i| s.lines[i].diner_id.map(|d| d.0)))
         .bind(lcol(&|s, i| Some(s.lines[i].quantity)))
-        .bind(lcol(&|s, i| s.lines[i].standard))
-        .bind(lcol(&|s, i| Some(s.lines[i].amount)))
-        .bind(lcol(&|s, i| Some(s.lines[i].subsidy)))
+        .bind(lcol(&|s, i| s.lines[i].standard.map(|m| m.fen())))
+        .bind(lcol(&|s, i| Some(s.lines[i].amount.fen())))
+        .bind(lcol(&|s, i| Some(s.lines[i].subsidy.fen())))
         .bind(ltext(&|_, _| "raw".into()))
-        .bind(ltext(&|s, _| s.business_date.clone()))
-        .bind(ltext(&|s, _| s.slot.clone()))
-        .bind(lcol(&|s, _| Some(s.township_id)))
+        .bind(ltext(&|s, _| s.business_date.to_string()))
+        .bind(ltext(&|s, _| s.slot.as_str().into()))
+        .bind(lcol(&|s, _| Some(s.township_id.0)))
         .execute(&mut *tx)
         .await
         .expect("insert lines");
@@ -325,14 +328,15 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
             .insert_township(&format!("t{townships}"), audit())
             .await
             .expect("township")
-            .id;
+            .id
+            .0;
     }
     let mut site = 0;
     while site < w.site_a {
         site = target
             .insert_site(
                 NewSite {
-                    township_id: w.township_a,
+                    township_id: TownshipId(w.township_a),
                     name: format!("s{site}"),
                     kind: backend::store::SiteKind::Canteen,
                     utc_offset_minutes: 480,
@@ -341,15 +345,17 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
             )
             .await
             .expect("site")
-            .id;
+            .id
+            .0;
     }
     let mut terminal = 0;
     while terminal < w.terminal_id {
         terminal = target
-            .insert_terminal(w.site_a, "t", &format!("h{terminal}"), audit())
+            .insert_terminal(SiteId(w.site_a), "t", &format!("h{terminal}"), audit())
             .await
             .expect("terminal")
-            .id;
+            .id
+            .0;
     }
     let mut user = 0;
     while user < w.cashier_id {
@@ -359,18 +365,22 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
                     username: format!("u{user}"),
                     display_name: "u".into(),
                     role: backend::store::Role::Cashier,
-                    township_id: Some(w.township_a),
-                    site_id: Some(w.site_a),
+                    township_id: Some(TownshipId(w.township_a)),
+                    site_id: Some(SiteId(w.site_a)),
                     password_hash: "x".into(),
                 },
                 audit(),
             )
             .await
             .expect("user")
-            .id;
+            .id
+            .0;
     }
-    let diners = source.diners_since(w.township_a, 0).await.expect("diners");
-    let max = diners.iter().map(|d| d.id).max().unwrap_or(0);
+    let diners = source
+        .diners_since(TownshipId(w.township_a), 0)
+        .await
+        .expect("diners");
+    let max = diners.iter().map(|d| d.id.0).max().unwrap_or(0);
     let mut id = 0;
     while id < max {
         let fields = backend::store::DinerFields {
@@ -381,13 +391,14 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
             card_no: None,
             active_from: None,
             inactive_since: None,
-            categories: "[]".into(),
+            categories: Vec::new(),
         };
         id = target
-            .insert_diners(w.township_a, vec![fields], Actor::system())
+            .insert_diners(TownshipId(w.township_a), vec![fields], Actor::system())
             .await
             .expect("diner")[0]
-            .id;
+            .id
+            .0;
     }
 }
 

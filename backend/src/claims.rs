@@ -13,7 +13,7 @@ use canteen_core::claim::{Flag, MonthClose};
 use canteen_core::review::flag_kind;
 use canteen_core::{
     ClaimInput, ClaimTotals, Decision, Diner, DinerId, Money, PolicyBook, ResidentId,
-    ReviewedClaim, SaleId, SiteId, Verdict, YearMonth, reconcile, review,
+    ReviewedClaim, SaleId, SiteId, TownshipId, UserId, Verdict, YearMonth, reconcile, review,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,22 @@ pub enum ClaimsError {
     /// A comment or reason is missing or too long.
     #[error("{0}")]
     BadText(String),
+    /// The month has no days in the calendar we keep.
+    #[error("{0} is beyond the calendar")]
+    BeyondCalendar(YearMonth),
+    /// Decisions, closes and reopenings are a person's, never the system's.
+    #[error("only a signed-in person may {0}")]
+    NeedsPerson(&'static str),
+}
+
+/// The signed-in person behind an action that must name one.
+fn person_of(actor: &Actor, what: &'static str) -> Result<UserId, ClaimsError> {
+    actor.user_id.ok_or(ClaimsError::NeedsPerson(what))
+}
+
+/// The first and last days of a month.
+fn days_of(month: YearMonth) -> Result<(NaiveDate, NaiveDate), ClaimsError> {
+    month_range(month).ok_or(ClaimsError::BeyondCalendar(month))
 }
 
 /// A diner as the claim shows them: never the whole ID number.
@@ -212,7 +228,11 @@ fn by_site(records: &ClaimRecords) -> HashMap<SiteId, ClaimRecords> {
         .collect()
 }
 
-async fn context(store: &Db, township_id: i64, month: YearMonth) -> Result<Context, ClaimsError> {
+async fn context(
+    store: &Db,
+    township_id: TownshipId,
+    month: YearMonth,
+) -> Result<Context, ClaimsError> {
     let rows = store.diners_since(township_id, 0).await?;
     let roster = rows
         .iter()
@@ -254,9 +274,9 @@ async fn compute(
         free_meals: ctx.records.free_meals.clone(),
         ..ClaimRecords::default()
     };
-    let records = ctx.by_site.get(&SiteId(site.id)).unwrap_or(&none);
+    let records = ctx.by_site.get(&site.id).unwrap_or(&none);
     let input = ClaimInput {
-        site_id: SiteId(site.id),
+        site_id: site.id,
         month,
         sales: &records.sales,
         voids: &records.voids,
@@ -321,12 +341,12 @@ async fn compute(
             e
         })
         .collect();
-    let (first, last) = month_range(month);
-    let served = store.free_meal_totals(site.id, &first, &last).await?.served;
+    let (first, last) = days_of(month)?;
+    let served = store.free_meal_totals(site.id, first, last).await?.served;
     Ok(MonthClaim {
-        township_id: township.id,
+        township_id: township.id.0,
         township_name: township.name.clone(),
-        site_id: site.id,
+        site_id: site.id.0,
         site_name: site.name.clone(),
         month,
         reviewed,
@@ -442,6 +462,7 @@ pub async fn decide(
 ) -> Result<MonthClaim, ClaimsError> {
     let (sale, line, verdict) = (request.sale_id, request.line_index, request.verdict);
     let comment = check_text("comment", &request.comment, 500)?;
+    let decided_by = person_of(actor, "decide on a flagged line")?;
     let now = Utc::now();
     if store.month_close(site.id, month).await?.is_some() {
         return Err(ClaimsError::Closed(month));
@@ -479,7 +500,7 @@ pub async fn decide(
         site_id: site.id,
         month,
         decision,
-        decided_by: actor.user_id.unwrap_or_default(),
+        decided_by,
     };
     store
         .insert_decision(to_store, audit)
@@ -499,9 +520,10 @@ pub async fn close_month(
     month: YearMonth,
     actor: &Actor,
 ) -> Result<MonthClaim, ClaimsError> {
+    let closed_by = person_of(actor, "close a month")?;
     let now = Utc::now();
-    let (_, last) = month_range(month);
-    if local_date(now, site.utc_offset_minutes).to_string() < last {
+    let (_, last) = days_of(month)?;
+    if local_date(now, site.utc_offset_minutes) < last {
         return Err(ClaimsError::MonthNotOver(month));
     }
     if store.month_close(site.id, month).await?.is_some() {
@@ -510,7 +532,7 @@ pub async fn close_month(
     let township = township_of(store, site).await?;
     let mut ctx = context(store, township.id, month).await?;
     ctx.closes.push(MonthClose {
-        site_id: SiteId(site.id),
+        site_id: site.id,
         month,
         closed_at: now,
     });
@@ -534,7 +556,7 @@ pub async fn close_month(
         site_id: site.id,
         month,
         closed_at: now,
-        closed_by: actor.user_id.unwrap_or_default(),
+        closed_by,
         claim: body,
     };
     store
@@ -556,6 +578,7 @@ pub async fn reopen_month(
     actor: &Actor,
 ) -> Result<(), ClaimsError> {
     let reason = check_text("reason", reason, 500)?;
+    let reopened_by = person_of(actor, "reopen a month")?;
     let close = store
         .month_close(site.id, month)
         .await?
@@ -571,13 +594,7 @@ pub async fn reopen_month(
         after: Some(serde_json::json!({ "reason": reason }).to_string()),
     };
     store
-        .reopen_month(
-            site.id,
-            month,
-            actor.user_id.unwrap_or_default(),
-            &reason,
-            audit,
-        )
+        .reopen_month(site.id, month, reopened_by, &reason, audit)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ClaimsError::NotClosed(month),

@@ -6,8 +6,8 @@
 use canteen_core::example::dazhai_policy;
 use canteen_core::resident_id::check_character;
 use canteen_core::{
-    CategoryCode, CategoryGrant, Customer, Diner, DinerId, Money, Payment, PricePolicy, Sale,
-    SaleId, SaleLine, SiteId, Slot, TerminalId, UserId, quote,
+    CategoryCode, CategoryGrant, Customer, Diner, Money, Payment, PricePolicy, Sale, SaleId,
+    SaleLine, SiteId, Slot, TownshipId, quote,
 };
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
@@ -37,7 +37,7 @@ impl Rng {
     }
 }
 
-fn system(action: &str, entity: &str, township_id: Option<i64>) -> AuditEntry {
+fn system(action: &str, entity: &str, township_id: Option<TownshipId>) -> AuditEntry {
     AuditEntry {
         actor: Actor::system(),
         township_id,
@@ -54,8 +54,8 @@ async fn user(
     username: &str,
     display_name: &str,
     role: crate::roles::Role,
-    township_id: Option<i64>,
-    site_id: Option<i64>,
+    township_id: Option<TownshipId>,
+    site_id: Option<SiteId>,
 ) -> Result<(User, String), String> {
     let password = auth::new_password().0;
     let pw = password.clone();
@@ -82,8 +82,8 @@ async fn user(
 
 async fn terminal(
     store: &Db,
-    site_id: i64,
-    township_id: i64,
+    site_id: SiteId,
+    township_id: TownshipId,
     name: &str,
 ) -> Result<(Terminal, String), String> {
     let token = auth::new_token(TERMINAL_PREFIX).0;
@@ -148,13 +148,13 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
         .map_err(err)?;
 
     let from = today - Duration::days(365);
-    let policy = PricePolicy::try_from(dazhai_policy(SiteId(canteen.id), from))
-        .map_err(|e| e.to_string())?;
+    let policy =
+        PricePolicy::try_from(dazhai_policy(canteen.id, from)).map_err(|e| e.to_string())?;
     let body = serde_json::to_string(&policy).map_err(|e| e.to_string())?;
     store
         .upsert_policy(
             canteen.id,
-            &from.to_string(),
+            from,
             &body,
             system("policy.create", "policy", Some(t)),
         )
@@ -282,15 +282,8 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
             }
             for (n, i) in chosen.iter().enumerate() {
                 let diner = &diners[*i];
-                let q = quote(
-                    &book,
-                    SiteId(canteen.id),
-                    Customer::Diner(diner),
-                    date,
-                    slot,
-                    false,
-                )
-                .map_err(|e| e.to_string())?;
+                let q = quote(&book, canteen.id, Customer::Diner(diner), date, slot, false)
+                    .map_err(|e| e.to_string())?;
                 let (term, cashier) = if n % 2 == 0 {
                     (&term1, &cashier1)
                 } else {
@@ -315,14 +308,14 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
                     term.id,
                     Sale {
                         id: SaleId::new_random(),
-                        site_id: SiteId(canteen.id),
-                        terminal_id: TerminalId(term.id),
-                        cashier_id: UserId(cashier.id),
+                        site_id: canteen.id,
+                        terminal_id: term.id,
+                        cashier_id: cashier.id,
                         sold_at,
                         business_date: date,
                         slot,
                         lines: vec![SaleLine::DinerMeal {
-                            diner_id: DinerId(diner.id.0),
+                            diner_id: diner.id,
                             standard: q.standard,
                             paid: q.paid,
                             subsidy: q.subsidy,
@@ -335,7 +328,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
             }
             for w in 0..rng.below(6) {
                 let standard = book
-                    .in_force(SiteId(canteen.id), date)
+                    .in_force(canteen.id, date)
                     .and_then(|p| p.standard_price(slot))
                     .ok_or("no standard price")?;
                 let local = date.and_hms_opt(hour, 45 + w as u32, 0).ok_or("bad time")?;
@@ -343,9 +336,9 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
                     term1.id,
                     Sale {
                         id: SaleId::new_random(),
-                        site_id: SiteId(canteen.id),
-                        terminal_id: TerminalId(term1.id),
-                        cashier_id: UserId(cashier1.id),
+                        site_id: canteen.id,
+                        terminal_id: term1.id,
+                        cashier_id: cashier1.id,
                         sold_at: Utc.from_utc_datetime(&(local - Duration::hours(8))),
                         business_date: date,
                         slot,
@@ -369,10 +362,7 @@ pub async fn seed(store: &Db) -> Result<FirstAdmin, String> {
                 .map_err(err)?;
             let ready: Vec<_> = prepared.into_iter().collect::<Result<_, _>>()?;
             stored += ready.len();
-            store
-                .insert_sales(ready, now.timestamp_millis())
-                .await
-                .map_err(err)?;
+            store.insert_sales(ready, now).await.map_err(err)?;
         }
     }
 

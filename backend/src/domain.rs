@@ -1,7 +1,7 @@
 //! Between the stored rows and the core's domain types: diners, policies,
 //! and the API's input and output shapes for them.
 
-use canteen_core::{CategoryGrant, Diner, DinerId, PolicyBook, PricePolicy, ResidentId, SiteId};
+use canteen_core::{CategoryGrant, Diner, PolicyBook, PricePolicy, ResidentId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -159,23 +159,14 @@ impl DinerInput {
         Ok(DinerFields {
             name,
             resident_id,
-            birth_date: self.birth_date.map(|d| d.to_string()),
+            birth_date: self.birth_date,
             village: clean(self.village),
             card_no: clean(self.card_no),
-            active_from: Some(active_from.to_string()),
-            inactive_since: self.inactive_since.map(|d| d.to_string()),
-            categories: serde_json::to_string(&self.categories).unwrap_or_else(|_| "[]".into()),
+            active_from: Some(active_from),
+            inactive_since: self.inactive_since,
+            categories: self.categories,
         })
     }
-}
-
-fn parse_date(text: &Option<String>) -> Result<Option<NaiveDate>, String> {
-    text.as_deref()
-        .map(|t| {
-            t.parse::<NaiveDate>()
-                .map_err(|e| format!("date '{t}': {e}"))
-        })
-        .transpose()
 }
 
 /// The core diner of a stored row.
@@ -186,18 +177,16 @@ pub fn diner_from_row(row: &DinerRow) -> Result<Diner, String> {
         .map(ResidentId::parse)
         .transpose()
         .map_err(|e| format!("diner {}: {e}", row.id))?;
-    let categories: Vec<CategoryGrant> =
-        serde_json::from_str(&row.categories).map_err(|e| format!("diner {}: {e}", row.id))?;
     Ok(Diner {
-        id: DinerId(row.id),
+        id: row.id,
         name: row.name.clone(),
         resident_id,
-        birth_date: parse_date(&row.birth_date)?,
+        birth_date: row.birth_date,
         village: row.village.clone(),
         card_no: row.card_no.clone(),
-        active_from: parse_date(&row.active_from)?,
-        inactive_since: parse_date(&row.inactive_since)?,
-        categories,
+        active_from: row.active_from,
+        inactive_since: row.inactive_since,
+        categories: row.categories.clone(),
     })
 }
 
@@ -238,8 +227,8 @@ impl DinerView {
     pub fn from_row(row: &DinerRow, today: NaiveDate) -> Result<DinerView, String> {
         let d = diner_from_row(row)?;
         Ok(DinerView {
-            id: row.id,
-            township_id: row.township_id,
+            id: row.id.0,
+            township_id: row.township_id.0,
             name: d.name.clone(),
             resident_id_masked: d.resident_id.as_ref().map(ResidentId::masked),
             birth_year: d.birth_date().map(|b| chrono::Datelike::year(&b)),
@@ -260,7 +249,7 @@ pub fn policy_book(rows: &[PolicyRow]) -> PolicyBook {
     let versions: Vec<PricePolicy> = rows
         .iter()
         .filter_map(|r| match serde_json::from_str::<PricePolicy>(&r.body) {
-            Ok(p) if p.site_id() == SiteId(r.site_id) => Some(p),
+            Ok(p) if p.site_id() == r.site_id => Some(p),
             Ok(_) => {
                 tracing::error!(policy = r.id, "stored policy names another site");
                 None

@@ -3,6 +3,7 @@
 //! days as a new version (the old one kept), every version audited.
 
 use canteen_core::sale::FreeMealDay;
+use canteen_core::{DinerId, FreeMealId};
 use chrono::{NaiveDate, Utc};
 
 use crate::auth::sha256_hex;
@@ -55,7 +56,7 @@ async fn check(
             "free-meal days are recorded at Happiness Commune sites, not at a canteen".into(),
         ));
     }
-    if day.site_id.0 != site.id {
+    if day.site_id != site.id {
         return Err(FreeMealError::Invalid(format!(
             "site_id {} does not match the site {} in the address",
             day.site_id, site.id
@@ -100,7 +101,7 @@ async fn check(
             "too many diners, purchases or donations for one meal".into(),
         ));
     }
-    let ids: Vec<i64> = day.diners.iter().map(|d| d.0).collect();
+    let ids: Vec<DinerId> = day.diners.clone();
     let found = store.diners_by_ids(site.township_id, ids.clone()).await?;
     if let Some(missing) = ids.iter().find(|id| !found.iter().any(|r| r.id == **id)) {
         return Err(FreeMealError::Invalid(format!(
@@ -117,8 +118,9 @@ async fn check(
         day: day.clone(),
         township_id: site.township_id,
         eaten: i64::from(day.eaten()),
-        purchases_total: purchases_total.fen(),
-        donations: i64::try_from(day.donations.len()).unwrap_or(i64::MAX),
+        purchases_total,
+        donations: i64::try_from(day.donations.len())
+            .map_err(|_| FreeMealError::Invalid("too many donations for one meal".into()))?,
         content_hash: sha256_hex(&body),
         body,
     })
@@ -157,7 +159,7 @@ pub async fn record(
         Outcome::Stored => Ok(Recorded::Stored),
         Outcome::Duplicate => Ok(Recorded::Unchanged),
         _ => {
-            let latest = store.free_meal_versions(&day.id.to_string()).await?;
+            let latest = store.free_meal_versions(day.id).await?;
             let same = latest
                 .last()
                 .is_some_and(|r| r.content_hash == sha256_hex(&canonical(day)));
@@ -176,7 +178,7 @@ pub async fn record(
 pub async fn versions(
     store: &Db,
     person: &Person,
-    id: &str,
+    id: FreeMealId,
 ) -> Result<(Site, Vec<FreeMealRow>), FreeMealError> {
     let rows = store.free_meal_versions(id).await?;
     let first = rows.first().ok_or(FreeMealError::NotFound)?;
@@ -193,14 +195,14 @@ pub async fn versions(
 pub async fn correct(
     store: &Db,
     person: &Person,
-    id: &str,
+    id: FreeMealId,
     day: &FreeMealDay,
 ) -> Result<(Recorded, i64), FreeMealError> {
     let (site, rows) = versions(store, person, id).await?;
     let (Some(first), Some(latest)) = (rows.first(), rows.last()) else {
         return Err(FreeMealError::NotFound);
     };
-    if day.id.to_string() != id {
+    if day.id != id {
         return Err(FreeMealError::Invalid(
             "the id in the body differs from the one in the address".into(),
         ));
@@ -213,10 +215,7 @@ pub async fn correct(
     }
     let today = local_date(Utc::now(), site.utc_offset_minutes);
     let oldest = today - chrono::Duration::days(CORRECTION_DAYS);
-    let stored_date: NaiveDate = latest
-        .date
-        .parse()
-        .map_err(|_| FreeMealError::Store(StoreError::Corrupt("free-meal date".into())))?;
+    let stored_date = latest.date;
     if person.role != Role::Admin && (stored_date < oldest || day.date < oldest) {
         return Err(FreeMealError::Invalid(format!(
             "only days of the last {CORRECTION_DAYS} days (from {oldest}) can be corrected; ask an administrator"

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
-use canteen_core::{CategoryCode, CategoryGrant};
+use canteen_core::{CategoryCode, CategoryGrant, DinerId};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -468,7 +468,7 @@ fn parse_categories(text: &str) -> Result<Vec<CategoryGrant>, String> {
 /// Checks every row; `known_ids` are the ID numbers already on the roster.
 pub fn parse_roster(
     table: Table,
-    known_ids: &HashMap<String, i64>,
+    known_ids: &HashMap<String, DinerId>,
     today: NaiveDate,
     cancel: &Cancel,
 ) -> Result<ParsedRoster, ImportError> {
@@ -591,7 +591,7 @@ mod tests {
         assert_eq!(bad[1].0, 4);
         assert!(bad[1].1.contains("last character"), "{}", bad[1].1);
         assert_eq!(bad[2], (5, "the same ID number as row 2"));
-        assert!(parsed.good[0].1.categories.contains("tekun"));
+        assert_eq!(parsed.good[0].1.categories[0].category.0, "tekun");
     }
 
     #[test]

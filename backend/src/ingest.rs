@@ -5,7 +5,8 @@
 use std::collections::{HashMap, HashSet};
 
 use canteen_core::{
-    Customer, Diner, Money, Payment, PolicyBook, Quote, Sale, SaleLine, SiteId, Void, quote,
+    Customer, Diner, DinerId, Money, Payment, PolicyBook, Quote, Sale, SaleLine, UserId, Void,
+    quote,
 };
 use chrono::{DateTime, Utc};
 
@@ -46,12 +47,12 @@ const EARLIEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2
 /// What the terminal's site knows for a batch: its cashiers, diners and
 /// price policies.
 struct Context {
-    cashiers: HashMap<i64, User>,
-    diners: HashMap<i64, Diner>,
+    cashiers: HashMap<UserId, User>,
+    diners: HashMap<DinerId, Diner>,
     policies: PolicyBook,
 }
 
-async fn context(store: &Db, site: &Site, diner_ids: Vec<i64>) -> StoreResult<Context> {
+async fn context(store: &Db, site: &Site, diner_ids: Vec<DinerId>) -> StoreResult<Context> {
     let cashiers = store
         .users(Some(site.township_id))
         .await?
@@ -78,9 +79,9 @@ async fn context(store: &Db, site: &Site, diner_ids: Vec<i64>) -> StoreResult<Co
 
 fn verdict(q: &Quote) -> Verdict {
     Verdict {
-        standard: q.standard.fen(),
-        paid: q.paid.fen(),
-        subsidy: q.subsidy.fen(),
+        standard: q.standard,
+        paid: q.paid,
+        subsidy: q.subsidy,
         bracket: q.bracket.clone(),
         category: q.category.as_ref().map(|c| c.0.clone()),
         reason: serde_json::to_string(&q.reason).unwrap_or_default(),
@@ -99,19 +100,19 @@ fn check_sale(
     ctx: &Context,
     now: DateTime<Utc>,
 ) -> Result<SaleToStore, String> {
-    if sale.site_id != SiteId(site.id) {
+    if sale.site_id != site.id {
         return Err(format!(
             "the sale is for site {}, but this terminal belongs to site {}",
             sale.site_id, site.id
         ));
     }
-    if sale.terminal_id.0 != terminal.id {
+    if sale.terminal_id != terminal.id {
         return Err(format!(
             "the sale names terminal {}, but was sent by terminal {}",
             sale.terminal_id, terminal.id
         ));
     }
-    if !ctx.cashiers.contains_key(&sale.cashier_id.0) {
+    if !ctx.cashiers.contains_key(&sale.cashier_id) {
         return Err(format!(
             "user {} is not an active cashier of this site",
             sale.cashier_id
@@ -183,13 +184,13 @@ fn check_sale(
                 bracket,
                 category,
             } => {
-                let diner = ctx.diners.get(&diner_id.0).ok_or_else(|| {
+                let diner = ctx.diners.get(diner_id).ok_or_else(|| {
                     format!("line {n}: diner {diner_id} is not on this township's roster")
                 })?;
                 let price = |already| {
                     quote(
                         &ctx.policies,
-                        SiteId(site.id),
+                        site.id,
                         Customer::Diner(diner),
                         sale.business_date,
                         sale.slot,
@@ -200,12 +201,12 @@ fn check_sale(
                 };
                 LineToStore {
                     kind: "diner_meal".into(),
-                    diner_id: Some(diner_id.0),
+                    diner_id: Some(*diner_id),
                     name: None,
                     quantity: 1,
-                    standard: Some(standard.fen()),
-                    amount: paid.fen(),
-                    subsidy: subsidy.fen(),
+                    standard: Some(*standard),
+                    amount: *paid,
+                    subsidy: *subsidy,
                     bracket: bracket.clone(),
                     category: category.as_ref().map(|c| c.0.clone()),
                     first: price(false),
@@ -217,9 +218,9 @@ fn check_sale(
                 diner_id: None,
                 name: None,
                 quantity: 1,
-                standard: Some(price.fen()),
-                amount: price.fen(),
-                subsidy: 0,
+                standard: Some(*price),
+                amount: *price,
+                subsidy: Money::ZERO,
                 bracket: None,
                 category: None,
                 first: None,
@@ -234,12 +235,9 @@ fn check_sale(
                 diner_id: None,
                 name: Some(name.clone()),
                 quantity: i64::from(*quantity),
-                standard: Some(unit_price.fen()),
-                amount: line
-                    .amount()
-                    .map(|m| m.fen())
-                    .ok_or("amounts are too large")?,
-                subsidy: 0,
+                standard: Some(*unit_price),
+                amount: line.amount().ok_or("amounts are too large")?,
+                subsidy: Money::ZERO,
                 bracket: None,
                 category: None,
                 first: None,
@@ -249,20 +247,17 @@ fn check_sale(
     }
     let body = canonical(sale);
     Ok(SaleToStore {
-        id: sale.id.to_string(),
+        id: sale.id,
         township_id: site.township_id,
         site_id: site.id,
         terminal_id: terminal.id,
-        cashier_id: sale.cashier_id.0,
-        sold_at: sale.sold_at.timestamp_millis(),
-        business_date: sale.business_date.to_string(),
-        slot: sale.slot.as_str().into(),
-        total_paid: sale
-            .total_paid()
-            .map(|m| m.fen())
-            .ok_or("amounts are too large")?,
-        subsidy_total: sale.subsidy_total().fen(),
-        cash_taken: sale.cash_taken().fen(),
+        cashier_id: sale.cashier_id,
+        sold_at: sale.sold_at,
+        business_date: sale.business_date,
+        slot: sale.slot,
+        total_paid: sale.total_paid().ok_or("amounts are too large")?,
+        subsidy_total: sale.subsidy_total(),
+        cash_taken: sale.cash_taken(),
         payment_method: match sale.payment {
             Payment::Cash { .. } => "cash".into(),
             Payment::Qr { .. } => "qr".into(),
@@ -281,11 +276,11 @@ pub async fn prepare_sales(
     sales: &[Sale],
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Result<SaleToStore, String>>> {
-    let ids: HashSet<i64> = sales
+    let ids: HashSet<DinerId> = sales
         .iter()
         .flat_map(|s| s.lines.iter())
         .filter_map(|l| match l {
-            SaleLine::DinerMeal { diner_id, .. } => Some(diner_id.0),
+            SaleLine::DinerMeal { diner_id, .. } => Some(*diner_id),
             _ => None,
         })
         .collect();
@@ -312,12 +307,12 @@ pub async fn prepare_voids(
                     "the void id is the nil UUID: the terminal must make a random id".into(),
                 );
             }
-            if v.site_id != SiteId(site.id) || v.terminal_id.0 != terminal.id {
+            if v.site_id != site.id || v.terminal_id != terminal.id {
                 return Err(
                     "the void names another site or terminal than the one sending it".into(),
                 );
             }
-            let Some(user) = ctx.cashiers.get(&v.voided_by.0) else {
+            let Some(user) = ctx.cashiers.get(&v.voided_by) else {
                 return Err(format!(
                     "user {} is not an active cashier of this site",
                     v.voided_by
@@ -329,12 +324,12 @@ pub async fn prepare_voids(
             let reason = v.reason.trim();
             let body = canonical(v);
             Ok(VoidToStore {
-                id: v.id.to_string(),
-                sale_id: v.sale_id.to_string(),
+                id: v.id,
+                sale_id: v.sale_id,
                 site_id: site.id,
                 terminal_id: terminal.id,
-                voided_by: v.voided_by.0,
-                voided_at: v.voided_at.timestamp_millis(),
+                voided_by: v.voided_by,
+                voided_at: v.voided_at,
                 reason: reason.to_string(),
                 content_hash: sha256_hex(&body),
                 body,

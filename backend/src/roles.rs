@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use canteen_core::TownshipId;
+
 use crate::store::{Site, User};
 
 /// What a user may do.
@@ -114,16 +116,16 @@ impl Person {
     }
 
     /// The township filter for lists: `None` means all.
-    pub fn township_filter(&self) -> Option<i64> {
+    pub fn township_filter(&self) -> Option<TownshipId> {
         if self.is_county_admin() {
             None
         } else {
-            self.user.township_id.or(Some(-1))
+            self.user.township_id.or(Some(TownshipId(-1)))
         }
     }
 
     /// May see this township (its roster, its sites).
-    pub fn sees_township(&self, township_id: i64) -> bool {
+    pub fn sees_township(&self, township_id: TownshipId) -> bool {
         self.is_county_admin() || self.user.township_id == Some(township_id)
     }
 
@@ -142,23 +144,24 @@ impl Person {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use canteen_core::{SiteId, UserId};
 
     fn person(role: &str, township: Option<i64>, site: Option<i64>) -> Person {
         Person::new(User {
-            id: 1,
+            id: UserId(1),
             username: "u".into(),
             display_name: "u".into(),
             role: role.parse().unwrap(),
-            township_id: township,
-            site_id: site,
+            township_id: township.map(TownshipId),
+            site_id: site.map(SiteId),
             active: true,
         })
     }
 
     fn site(id: i64, township: i64) -> Site {
         Site {
-            id,
-            township_id: township,
+            id: SiteId(id),
+            township_id: TownshipId(township),
             name: "s".into(),
             kind: crate::domain::SiteKind::Canteen,
             utc_offset_minutes: 480,
@@ -175,9 +178,9 @@ mod tests {
         assert!(!admin.sees_site(&site(20, 2)));
         assert!(cashier.sees_site(&site(10, 1)));
         assert!(!cashier.sees_site(&site(11, 1)));
-        assert!(cashier.sees_township(1) && !cashier.sees_township(2));
+        assert!(cashier.sees_township(TownshipId(1)) && !cashier.sees_township(TownshipId(2)));
         assert_eq!(county.township_filter(), None);
-        assert_eq!(admin.township_filter(), Some(1));
+        assert_eq!(admin.township_filter(), Some(TownshipId(1)));
         assert!("boss".parse::<Role>().is_err());
     }
 }

@@ -182,11 +182,7 @@ async fn kill_and_retry(kind: Backend) {
         if *ok {
             for sale in sales {
                 assert!(
-                    store
-                        .sale(&sale.id.to_string())
-                        .await
-                        .expect("read")
-                        .is_some(),
+                    store.sale(sale.id).await.expect("read").is_some(),
                     "acknowledged sale {} lost",
                     sale.id
                 );
@@ -217,7 +213,7 @@ async fn kill_and_retry(kind: Backend) {
         .sum();
     assert_eq!(
         store.sales_totals().await.expect("totals"),
-        (expected_count, expected_fen)
+        (expected_count, canteen_core::Money::from_fen(expected_fen))
     );
     eprintln!(
         "{kind:?}: {} batches, {unacknowledged} unacknowledged at a kill, {expected_count} sales, {expected_fen} fen",

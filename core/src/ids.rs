@@ -43,6 +43,10 @@ macro_rules! uuid_id {
 }
 
 int_id!(
+    /// A township: one roster, several sites.
+    TownshipId
+);
+int_id!(
     /// A site: the township canteen or a village Happiness Commune.
     SiteId
 );
@@ -69,4 +73,8 @@ uuid_id!(
 uuid_id!(
     /// A volunteer free-meal record.
     FreeMealId
+);
+uuid_id!(
+    /// A cashier's shift at a terminal, id made on the terminal.
+    ShiftId
 );

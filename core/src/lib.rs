@@ -33,7 +33,9 @@ pub use claim::{Claim, ClaimInput, MonthClose, Received, reconcile};
 pub use diner::{CategoryCode, CategoryGrant, Diner};
 pub use first_meal::{MealOrder, first_sold, is_first_sold};
 pub use id_hash::id_hash;
-pub use ids::{DinerId, FreeMealId, SaleId, SiteId, TerminalId, UserId, VoidId};
+pub use ids::{
+    DinerId, FreeMealId, SaleId, ShiftId, SiteId, TerminalId, TownshipId, UserId, VoidId,
+};
 pub use money::{Money, MoneyError};
 pub use month::YearMonth;
 pub use policy::{PolicyBook, PolicyError, PricePolicy, PricePolicyDraft, Slot};

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use canteen_core::{SiteId, TerminalId, TownshipId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -38,7 +39,12 @@ pub fn actor(person: &Person) -> Actor {
     }
 }
 
-pub fn audit(person: &Person, township_id: Option<i64>, action: &str, entity: &str) -> AuditEntry {
+pub fn audit(
+    person: &Person,
+    township_id: Option<TownshipId>,
+    action: &str,
+    entity: &str,
+) -> AuditEntry {
     AuditEntry {
         actor: actor(person),
         township_id,
@@ -64,7 +70,11 @@ pub fn require(person: &Person, roles: &[Role]) -> Result<(), ApiError> {
 
 /// The site, if it exists and the person may see it; otherwise 404 (a site
 /// outside one's scope is not revealed).
-pub async fn site_in_scope(state: &AppState, person: &Person, id: i64) -> Result<Site, ApiError> {
+pub async fn site_in_scope(
+    state: &AppState,
+    person: &Person,
+    id: SiteId,
+) -> Result<Site, ApiError> {
     match state.store.site(id).await? {
         Some(site) if person.sees_site(&site) => Ok(site),
         _ => Err(ApiError::not_found("site")),
@@ -74,7 +84,7 @@ pub async fn site_in_scope(state: &AppState, person: &Person, id: i64) -> Result
 pub async fn township_in_scope(
     state: &AppState,
     person: &Person,
-    id: i64,
+    id: TownshipId,
 ) -> Result<Township, ApiError> {
     match state.store.township(id).await? {
         Some(t) if person.sees_township(t.id) => Ok(t),
@@ -172,7 +182,7 @@ async fn list_sites(
 ) -> Result<Json<Vec<SiteView>>, ApiError> {
     let sites = state
         .store
-        .sites(f.township_id.or(person.township_filter()))
+        .sites(f.township_id.map(TownshipId).or(person.township_filter()))
         .await?;
     Ok(Json(all(sites
         .into_iter()
@@ -193,7 +203,11 @@ async fn get_site(
     person: Person,
     Path(id): Path<i64>,
 ) -> Result<Json<SiteView>, ApiError> {
-    Ok(Json(site_in_scope(&state, &person, id).await?.try_into()?))
+    Ok(Json(
+        site_in_scope(&state, &person, SiteId(id))
+            .await?
+            .try_into()?,
+    ))
 }
 
 /// A new site.
@@ -227,7 +241,7 @@ async fn create_site(
     Json(req): Json<NewSiteRequest>,
 ) -> Result<(StatusCode, Json<SiteView>), ApiError> {
     require(&person, &[Role::Admin])?;
-    township_in_scope(&state, &person, req.township_id).await?;
+    township_in_scope(&state, &person, TownshipId(req.township_id)).await?;
     let offset = req.utc_offset_minutes.unwrap_or(480);
     if !(-720..=840).contains(&offset) {
         return Err(ApiError::invalid(
@@ -235,7 +249,7 @@ async fn create_site(
         ));
     }
     let site = NewSite {
-        township_id: req.township_id,
+        township_id: TownshipId(req.township_id),
         name: clean_name(&req.name, "site")?,
         kind: req.kind.into(),
         utc_offset_minutes: offset,
@@ -244,7 +258,12 @@ async fn create_site(
         .store
         .insert_site(
             site,
-            audit(&person, Some(req.township_id), "site.create", "site"),
+            audit(
+                &person,
+                Some(TownshipId(req.township_id)),
+                "site.create",
+                "site",
+            ),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(s.try_into()?)))
@@ -264,7 +283,7 @@ async fn list_terminals(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<TerminalView>>, ApiError> {
     require(&person, &[Role::Admin])?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let terminals = state.store.terminals(site.id).await?;
     Ok(Json(
         terminals.into_iter().map(TerminalView::from).collect(),
@@ -304,7 +323,7 @@ async fn create_terminal(
     Json(req): Json<NewTerminal>,
 ) -> Result<(StatusCode, Json<TerminalCreated>), ApiError> {
     require(&person, &[Role::Admin])?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let token = auth::new_token(TERMINAL_PREFIX);
     let terminal = state
         .store
@@ -368,7 +387,7 @@ async fn update_terminal(
     require(&person, &[Role::Admin])?;
     let terminal = state
         .store
-        .terminal(id)
+        .terminal(TerminalId(id))
         .await?
         .ok_or_else(|| ApiError::not_found("terminal"))?;
     let site = site_in_scope(&state, &person, terminal.site_id)
@@ -480,11 +499,11 @@ async fn create_user(
                 role.with_article()
             ))
         })?;
-        let site = site_in_scope(&state, &person, site_id).await?;
+        let site = site_in_scope(&state, &person, SiteId(site_id)).await?;
         (Some(site.township_id), Some(site.id))
     } else if let Some(t) = req.township_id {
-        township_in_scope(&state, &person, t).await?;
-        (Some(t), None)
+        let township = township_in_scope(&state, &person, TownshipId(t)).await?;
+        (Some(township.id), None)
     } else if role == Role::Admin && person.is_county_admin() {
         (None, None)
     } else {
@@ -553,7 +572,7 @@ async fn update_user(
     Json(req): Json<UpdateUser>,
 ) -> Result<Json<UserCreated>, ApiError> {
     require(&person, &[Role::Admin])?;
-    let target = match state.store.user(id).await? {
+    let target = match state.store.user(UserId(id)).await? {
         Some(u)
             if person.is_county_admin()
                 || (u.township_id.is_some() && u.township_id == person.user.township_id) =>
@@ -661,7 +680,7 @@ async fn set_cashier_pin(
     Json(req): Json<CashierPin>,
 ) -> Result<Json<UserView>, ApiError> {
     require(&person, &[Role::Admin])?;
-    let target = match state.store.user(id).await? {
+    let target = match state.store.user(UserId(id)).await? {
         Some(u)
             if person.is_county_admin()
                 || (u.township_id.is_some() && u.township_id == person.user.township_id) =>

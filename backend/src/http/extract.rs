@@ -187,7 +187,7 @@ impl FromRequestParts<AppState> for Person {
         if !token.starts_with(SESSION_PREFIX) {
             return Err(ApiError::Unauthenticated);
         }
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = chrono::Utc::now();
         let user = state
             .store
             .session_user(&token_hash(token), now)

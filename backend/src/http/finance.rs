@@ -9,7 +9,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use canteen_core::claim::{LineKind, Tally};
 use canteen_core::{
-    Money, SaleId, ShiftTally, Slot, Verdict, WelfareRule, YearMonth, absent_regulars,
+    Money, SaleId, ShiftTally, SiteId, Slot, TownshipId, Verdict, WelfareRule, YearMonth,
+    absent_regulars,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,6 @@ use crate::claims::{self, ClaimsError, DecisionRequest, Evidence, MonthClaim};
 use crate::domain::{diner_from_row, local_date};
 use crate::export;
 use crate::roles::{Person, Role};
-use crate::store::finance::time;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -52,6 +52,8 @@ impl From<ClaimsError> for ApiError {
             ClaimsError::Undecided(_) => ApiError::Invalid("flags_undecided", e.to_string()),
             ClaimsError::NotFlagged { .. } => ApiError::Invalid("not_flagged", e.to_string()),
             ClaimsError::BadText(_) => ApiError::invalid(e.to_string()),
+            ClaimsError::BeyondCalendar(_) => ApiError::invalid(e.to_string()),
+            ClaimsError::NeedsPerson(_) => ApiError::forbidden(e.to_string()),
         }
     }
 }
@@ -271,7 +273,7 @@ async fn site_claim(
 ) -> Result<Json<ClaimView>, ApiError> {
     require(&person, CLAIM_READERS)?;
     let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     Ok(Json(claim_view(&c)))
 }
@@ -308,10 +310,10 @@ async fn township_claim(
 ) -> Result<Json<TownshipView>, ApiError> {
     require(&person, CLAIM_READERS)?;
     let month = parse_month(&month)?;
-    let township = township_in_scope(&state, &person, id).await?;
+    let township = township_in_scope(&state, &person, TownshipId(id)).await?;
     let t = claims::township_claim(&state.store, &township, month, Utc::now()).await?;
     Ok(Json(TownshipView {
-        township_id: township.id,
+        township_id: township.id.0,
         township_name: township.name.clone(),
         month,
         totals: TotalsView::of(&t.totals),
@@ -348,7 +350,7 @@ async fn decide_flag(
 ) -> Result<Json<ClaimView>, ApiError> {
     require(&person, CLAIM_READERS)?;
     let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let c = claims::decide(&state.store, &site, month, &body, &actor(&person)).await?;
     Ok(Json(claim_view(&c)))
 }
@@ -364,7 +366,7 @@ async fn close_month(
 ) -> Result<Json<ClaimView>, ApiError> {
     require(&person, CLAIM_READERS)?;
     let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let c = claims::close_month(&state.store, &site, month, &actor(&person)).await?;
     Ok(Json(claim_view(&c)))
 }
@@ -387,7 +389,7 @@ async fn reopen_month(
 ) -> Result<Json<ClaimView>, ApiError> {
     require(&person, &[Role::Admin])?;
     let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     claims::reopen_month(&state.store, &site, month, &body.reason, &actor(&person)).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     Ok(Json(claim_view(&c)))
@@ -404,7 +406,7 @@ async fn export_claim(
 ) -> Result<Response, ApiError> {
     require(&person, CLAIM_READERS)?;
     let month = parse_month(&month)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let c = claims::site_claim(&state.store, &site, month, Utc::now()).await?;
     let name = format!("claim-{}-{}", site.id, month);
     let (bytes, content_type, ext) = match format.as_str() {
@@ -504,25 +506,25 @@ async fn shift_check(
     Query(r): Query<DateRange>,
 ) -> Result<Json<Vec<ShiftCheck>>, ApiError> {
     require(&person, CLAIM_READERS)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     if r.to < r.from || (r.to - r.from).num_days() > 62 {
         return Err(ApiError::invalid("give from ≤ to, at most 62 days apart"));
     }
     let offset = chrono::Duration::minutes(site.utc_offset_minutes);
     let start = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
-            .map(|t| (t.and_utc() - offset).timestamp_millis())
-            .unwrap_or_default()
+            .map(|t| t.and_utc() - offset)
+            .ok_or_else(|| ApiError::invalid(format!("{d} has no start of day")))
     };
-    let from = start(r.from);
-    let to = start(r.to + chrono::Duration::days(1));
+    let from = start(r.from)?;
+    let to = start(r.to + chrono::Duration::days(1))?;
     let mut out = Vec::new();
     for shift in state.store.shifts_for_site(site.id, from, to).await? {
-        let until = shift.closed_at.unwrap_or(i64::MAX);
+        let until = shift.closed_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
         let (sales, voids) = state.store.shift_records(&shift, until).await?;
-        let closed_at = shift.closed_at.map(time).transpose()?;
-        let float = Money::from_fen(shift.opening_float);
-        let counted = shift.counted_cash.map(Money::from_fen);
+        let closed_at = shift.closed_at;
+        let float = shift.opening_float;
+        let counted = shift.counted_cash;
         // One rule for what counts and what is late: the core's.
         let check = canteen_core::ShiftCheck::of(float, &sales, &voids, closed_at);
         let mut late: Vec<LateRecord> = check
@@ -546,10 +548,10 @@ async fn shift_check(
         late.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
         let (at_close, now) = (&check.at_close, &check.now);
         out.push(ShiftCheck {
-            id: shift.id.clone(),
-            terminal_id: shift.terminal_id,
-            cashier_id: shift.cashier_id,
-            opened_at: time(shift.opened_at)?,
+            id: shift.id.to_string(),
+            terminal_id: shift.terminal_id.0,
+            cashier_id: shift.cashier_id.0,
+            opened_at: shift.opened_at,
             closed_at,
             opening_float: float,
             counted_cash: counted,
@@ -598,7 +600,7 @@ async fn welfare_list(
     Query(q): Query<WelfareQuery>,
 ) -> Result<Json<WelfareView>, ApiError> {
     require(&person, CLAIM_READERS)?;
-    let township = township_in_scope(&state, &person, id).await?;
+    let township = township_in_scope(&state, &person, TownshipId(id)).await?;
     let rule = WelfareRule {
         absent_days: q.days.unwrap_or(3),
         min_meals: q.min_meals.unwrap_or(8),
@@ -615,10 +617,7 @@ async fn welfare_list(
         .map_or(480, |s| s.utc_offset_minutes);
     let today = local_date(Utc::now(), offset);
     let from = today - chrono::Duration::days(i64::from(rule.window_days) - 1);
-    let meals = state
-        .store
-        .meals_since(township.id, &from.to_string())
-        .await?;
+    let meals = state.store.meals_since(township.id, from).await?;
     let rows = state.store.diners_since(township.id, 0).await?;
     let roster = rows
         .iter()
@@ -641,7 +640,7 @@ async fn welfare_list(
         })
         .collect();
     Ok(Json(WelfareView {
-        township_id: township.id,
+        township_id: township.id.0,
         today,
         absent_days: rule.absent_days,
         min_meals: rule.min_meals,

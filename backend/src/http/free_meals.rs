@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use canteen_core::{FreeMealDay, Money, YearMonth};
+use canteen_core::{FreeMealDay, FreeMealId, Money, SiteId, YearMonth};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +16,7 @@ use super::openapi::{Always, BadRequest, Invalid, JsonBody, NotFound, PersonAuth
 use crate::domain::local_date;
 use crate::free_meals::{self, FreeMealError, Recorded};
 use crate::roles::{Person, Role};
-use crate::store::finance::{FreeMealRow, FreeMealTotals, month_range, time};
+use crate::store::finance::{FreeMealRow, FreeMealTotals, month_range};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -65,8 +65,8 @@ struct FreeMealView {
 fn version_of(r: &FreeMealRow) -> Result<VersionView, ApiError> {
     Ok(VersionView {
         version: r.version,
-        recorded_by: r.recorded_by,
-        recorded_at: time(r.recorded_at)?,
+        recorded_by: r.recorded_by.0,
+        recorded_at: r.recorded_at,
         day: serde_json::from_str(&r.body)
             .map_err(|e| ApiError::Internal(format!("stored free-meal day: {e}")))?,
     })
@@ -90,7 +90,7 @@ async fn record_free_meal(
     Json(day): Json<FreeMealDay>,
 ) -> Result<Response, ApiError> {
     require(&person, WRITERS)?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let outcome = free_meals::record(&state.store, &person, &site, &day).await?;
     let (status, code) = match outcome {
         Recorded::Stored => ("stored", StatusCode::CREATED),
@@ -118,7 +118,7 @@ async fn correct_free_meal(
     Json(day): Json<FreeMealDay>,
 ) -> Result<Json<RecordAnswer>, ApiError> {
     require(&person, WRITERS)?;
-    let (outcome, version) = free_meals::correct(&state.store, &person, &id, &day).await?;
+    let (outcome, version) = free_meals::correct(&state.store, &person, day_id(&id)?, &day).await?;
     Ok(Json(RecordAnswer {
         id,
         status: match outcome {
@@ -139,15 +139,15 @@ async fn get_free_meal(
     Path(id): Path<String>,
 ) -> Result<Json<FreeMealView>, ApiError> {
     require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
-    let (site, rows) = free_meals::versions(&state.store, &person, &id).await?;
+    let (site, rows) = free_meals::versions(&state.store, &person, day_id(&id)?).await?;
     let versions = rows.iter().map(version_of).collect::<Result<Vec<_>, _>>()?;
     let (Some(first), Some(current)) = (rows.first(), versions.last()) else {
         return Err(ApiError::not_found("free-meal day"));
     };
     Ok(Json(FreeMealView {
         id,
-        site_id: site.id,
-        author_id: first.author_id,
+        site_id: site.id.0,
+        author_id: first.author_id.0,
         version: current.version,
         day: current.day.clone(),
         versions,
@@ -157,6 +157,18 @@ async fn get_free_meal(
 #[derive(Deserialize)]
 struct MonthQuery {
     month: Option<String>,
+}
+
+/// The first and last days of a month asked for.
+fn days_of(month: YearMonth) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    month_range(month).ok_or_else(|| ApiError::invalid(format!("{month} is beyond the calendar")))
+}
+
+/// A free-meal day's id from the address; one that is no UUID names no day.
+fn day_id(text: &str) -> Result<FreeMealId, ApiError> {
+    text.parse()
+        .map(FreeMealId)
+        .map_err(|_| ApiError::not_found("free-meal day"))
 }
 
 fn month_or_now(q: &MonthQuery, today: NaiveDate) -> Result<YearMonth, ApiError> {
@@ -177,20 +189,20 @@ async fn list_free_meals(
     Query(q): Query<MonthQuery>,
 ) -> Result<Json<Vec<FreeMealView>>, ApiError> {
     require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let month = month_or_now(&q, local_date(Utc::now(), site.utc_offset_minutes))?;
-    let (first, last) = month_range(month);
+    let (first, last) = days_of(month)?;
     let rows = state
         .store
-        .free_meals_for_site(site.id, &first, &last)
+        .free_meals_for_site(site.id, first, last)
         .await?;
     rows.iter()
         .map(|r| {
             let v = version_of(r)?;
             Ok(FreeMealView {
-                id: r.id.clone(),
-                site_id: r.site_id,
-                author_id: r.author_id,
+                id: r.id.to_string(),
+                site_id: r.site_id.0,
+                author_id: r.author_id.0,
                 version: r.version,
                 day: v.day,
                 versions: Vec::new(),
@@ -215,7 +227,7 @@ impl From<FreeMealTotals> for TotalsView {
         TotalsView {
             days: t.days,
             served: t.served,
-            purchases: Money::from_fen(t.purchases),
+            purchases: t.purchases,
             donations: t.donations,
             label: format!("惠及 {} 人次", t.served),
         }
@@ -241,17 +253,17 @@ async fn free_meal_summary(
     Query(q): Query<MonthQuery>,
 ) -> Result<Json<SummaryView>, ApiError> {
     require(&person, &[Role::Volunteer, Role::Admin, Role::Finance])?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let today = local_date(Utc::now(), site.utc_offset_minutes);
     let month = month_or_now(&q, today)?;
-    let (first, last) = month_range(month);
-    let this_month = state.store.free_meal_totals(site.id, &first, &last).await?;
+    let (first, last) = days_of(month)?;
+    let this_month = state.store.free_meal_totals(site.id, first, last).await?;
     let so_far = state
         .store
-        .free_meal_totals(site.id, "0000-01-01", &last)
+        .free_meal_totals(site.id, NaiveDate::MIN, last)
         .await?;
     Ok(Json(SummaryView {
-        site_id: site.id,
+        site_id: site.id.0,
         month,
         this_month: this_month.into(),
         so_far: so_far.into(),

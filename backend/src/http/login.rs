@@ -115,12 +115,7 @@ async fn login(
     let expires_at = now + chrono::Duration::hours(i64::from(state.config.session_hours));
     state
         .store
-        .insert_session(
-            &auth::token_hash(&token.0),
-            user_id,
-            now.timestamp_millis(),
-            expires_at.timestamp_millis(),
-        )
+        .insert_session(&auth::token_hash(&token.0), user_id, now, expires_at)
         .await?;
     let user = state.store.user(user_id).await?.ok_or(ApiError::BadLogin)?;
     Ok(Json(LoginResponse {

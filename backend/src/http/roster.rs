@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use canteen_core::{PricePolicy, SiteId};
+use canteen_core::{DinerId, PricePolicy, SiteId, TownshipId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -37,7 +37,10 @@ fn today() -> chrono::NaiveDate {
 
 /// Today in the township: the time zone of its first site, else China's
 /// (UTC+8). A new diner's registration date defaults to it.
-async fn township_today(state: &AppState, township_id: i64) -> Result<chrono::NaiveDate, ApiError> {
+async fn township_today(
+    state: &AppState,
+    township_id: TownshipId,
+) -> Result<chrono::NaiveDate, ApiError> {
     let offset = state
         .store
         .sites(Some(township_id))
@@ -67,7 +70,7 @@ async fn list_diners(
     person: Person,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<DinerView>>, ApiError> {
-    let t = township_in_scope(&state, &person, id).await?;
+    let t = township_in_scope(&state, &person, TownshipId(id)).await?;
     Ok(Json(views(&state.store.diners_since(t.id, 0).await?)?))
 }
 
@@ -87,7 +90,7 @@ async fn create_diner(
     Json(input): Json<DinerInput>,
 ) -> Result<(StatusCode, Json<DinerView>), ApiError> {
     require(&person, &[Role::Admin])?;
-    let t = township_in_scope(&state, &person, id).await?;
+    let t = township_in_scope(&state, &person, TownshipId(id)).await?;
     let fields = input
         .into_fields(township_today(&state, t.id).await?)
         .map_err(ApiError::invalid)?;
@@ -104,7 +107,11 @@ async fn create_diner(
     ))
 }
 
-async fn diner_in_scope(state: &AppState, person: &Person, id: i64) -> Result<DinerRow, ApiError> {
+async fn diner_in_scope(
+    state: &AppState,
+    person: &Person,
+    id: DinerId,
+) -> Result<DinerRow, ApiError> {
     match state.store.diner(id).await? {
         Some(d) if person.sees_township(d.township_id) => Ok(d),
         _ => Err(ApiError::not_found("diner")),
@@ -124,7 +131,7 @@ async fn get_diner(
     person: Person,
     Path(id): Path<i64>,
 ) -> Result<Json<DinerView>, ApiError> {
-    let row = diner_in_scope(&state, &person, id).await?;
+    let row = diner_in_scope(&state, &person, DinerId(id)).await?;
     Ok(Json(
         DinerView::from_row(&row, today()).map_err(ApiError::Internal)?,
     ))
@@ -146,14 +153,14 @@ async fn update_diner(
     Json(input): Json<DinerInput>,
 ) -> Result<Json<DinerView>, ApiError> {
     require(&person, &[Role::Admin])?;
-    let row = diner_in_scope(&state, &person, id).await?;
+    let row = diner_in_scope(&state, &person, DinerId(id)).await?;
     let keep_active_from = input.active_from.is_none();
     let mut fields = input
         .into_fields(township_today(&state, row.township_id).await?)
         .map_err(ApiError::invalid)?;
     // Left out of an update, the registration date stays as stored.
     if keep_active_from {
-        fields.active_from = row.active_from.clone();
+        fields.active_from = row.active_from;
     }
     let row = state
         .store
@@ -251,9 +258,9 @@ async fn import_diners(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     require(&person, &[Role::Admin])?;
-    let t = township_in_scope(&state, &person, id).await?;
+    let t = township_in_scope(&state, &person, TownshipId(id)).await?;
     let body = body?;
-    let known: HashMap<String, i64> = state
+    let known: HashMap<String, DinerId> = state
         .store
         .diners_since(t.id, 0)
         .await?
@@ -319,7 +326,7 @@ async fn list_policies(
     person: Person,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<PricePolicy>>, ApiError> {
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     let book = policy_book(&state.store.policies_since(site.id, 0).await?);
     Ok(Json(book.versions().to_vec()))
 }
@@ -342,8 +349,8 @@ async fn create_policy(
     Json(policy): Json<PricePolicy>,
 ) -> Result<(StatusCode, Json<PricePolicy>), ApiError> {
     require(&person, &[Role::Admin])?;
-    let site = site_in_scope(&state, &person, id).await?;
-    if policy.site_id() != SiteId(site.id) {
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
+    if policy.site_id() != site.id {
         return Err(ApiError::invalid(format!(
             "the policy names site {}, but was posted to site {}",
             policy.site_id(),
@@ -355,7 +362,7 @@ async fn create_policy(
         .store
         .upsert_policy(
             site.id,
-            &policy.effective_from().to_string(),
+            policy.effective_from(),
             &body,
             audit(&person, Some(site.township_id), "policy.create", "policy"),
         )

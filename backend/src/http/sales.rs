@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use canteen_core::first_meal::is_first_sold;
-use canteen_core::{Money, PriceReason, Sale, Slot};
+use canteen_core::{DinerId, Money, PriceReason, Sale, SaleId, SiteId, Slot};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +15,7 @@ use super::admin::{require, site_in_scope};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use super::openapi::{Always, BadRequest, Invalid, NotFound, PersonAuth};
-use super::views::{local, money};
+use super::views::local;
 use crate::roles::{Person, Role};
 use crate::store::{SaleLineRow, SaleRow};
 
@@ -88,30 +88,20 @@ pub struct SaleSummary {
     pub voided: bool,
 }
 
-fn parse_slot(text: &str) -> Result<Slot, ApiError> {
-    text.parse()
-        .map_err(|e| ApiError::Internal(format!("stored slot: {e}")))
-}
-
-fn parse_date(text: &str) -> Result<NaiveDate, ApiError> {
-    text.parse()
-        .map_err(|e| ApiError::Internal(format!("stored date '{text}': {e}")))
-}
-
 impl SaleSummary {
     fn from_row(s: SaleRow, utc_offset_minutes: i64) -> Result<SaleSummary, ApiError> {
         Ok(SaleSummary {
             sold_at: local(s.sold_at, utc_offset_minutes)?,
-            business_date: parse_date(&s.business_date)?,
-            slot: parse_slot(&s.slot)?,
-            total_paid: money(s.total_paid),
-            subsidy: money(s.subsidy_total),
+            business_date: s.business_date,
+            slot: s.slot,
+            total_paid: s.total_paid,
+            subsidy: s.subsidy_total,
             payment_method: PaymentMethod::parse(&s.payment_method)?,
             received_at: local(s.received_at, utc_offset_minutes)?,
             voided: s.void_id.is_some(),
-            id: s.id,
-            terminal_id: s.terminal_id,
-            cashier_id: s.cashier_id,
+            id: s.id.to_string(),
+            terminal_id: s.terminal_id.0,
+            cashier_id: s.cashier_id.0,
         })
     }
 }
@@ -131,7 +121,7 @@ async fn list_sales(
     Query(r): Query<Range>,
 ) -> Result<Json<Vec<SaleSummary>>, ApiError> {
     require(&person, &[Role::Admin, Role::Finance, Role::Cashier])?;
-    let site = site_in_scope(&state, &person, id).await?;
+    let site = site_in_scope(&state, &person, SiteId(id)).await?;
     if r.to < r.from {
         return Err(ApiError::invalid("'to' is before 'from'"));
     }
@@ -140,10 +130,7 @@ async fn list_sales(
             "ask for at most a year of sales at a time",
         ));
     }
-    let rows = state
-        .store
-        .sales_for_site(&site, &r.from.to_string(), &r.to.to_string())
-        .await?;
+    let rows = state.store.sales_for_site(&site, r.from, r.to).await?;
     let sales = rows
         .into_iter()
         .map(|row| SaleSummary::from_row(row, site.utc_offset_minutes))
@@ -247,17 +234,17 @@ impl TryFrom<SaleLineRow> for SaleLineView {
         Ok(SaleLineView {
             line_no: l.line_no,
             kind,
-            diner_id: l.diner_id,
+            diner_id: l.diner_id.map(|d| d.0),
             name: l.name,
             quantity: l.quantity,
-            standard: l.standard.map(money),
-            amount: money(l.amount),
-            subsidy: money(l.subsidy),
+            standard: l.standard,
+            amount: l.amount,
+            subsidy: l.subsidy,
             bracket: l.bracket,
             category: l.category,
-            expected_standard: l.expected_standard.map(money),
-            expected_paid: l.expected_paid.map(money),
-            expected_subsidy: l.expected_subsidy.map(money),
+            expected_standard: l.expected_standard,
+            expected_paid: l.expected_paid,
+            expected_subsidy: l.expected_subsidy,
             expected_bracket: l.expected_bracket,
             expected_category: l.expected_category,
             expected_reason,
@@ -297,13 +284,13 @@ async fn get_sale(
     require(&person, &[Role::Admin, Role::Finance, Role::Cashier])?;
     let sale = state
         .store
-        .sale(&id.to_string())
+        .sale(SaleId(id))
         .await?
         .ok_or_else(|| ApiError::not_found("sale"))?;
     let site = site_in_scope(&state, &person, sale.site_id)
         .await
         .map_err(|_| ApiError::not_found("sale"))?;
-    let lines = state.store.sale_lines(&sale.id).await?;
+    let lines = state.store.sale_lines(sale.id).await?;
     let posted: Sale = serde_json::from_str(&sale.body)
         .map_err(|e| ApiError::Internal(format!("stored sale {}: {e}", sale.id)))?;
     let mut lines = lines
@@ -316,17 +303,22 @@ async fn get_sale(
         {
             let others = state
                 .store
-                .meal_contest(site.township_id, diner, &sale.business_date, &sale.slot)
+                .meal_contest(
+                    site.township_id,
+                    DinerId(diner),
+                    sale.business_date,
+                    sale.slot,
+                )
                 .await?;
             // A voided sale has left the contest.
-            let meal = crate::store::meal_order(sale.sold_at, &sale.id, line.line_no)?;
+            let meal = crate::store::meal_order(sale.sold_at, sale.id, line.line_no)?;
             line.first_sold = Some(sale.void_id.is_none() && is_first_sold(meal, others));
         }
     }
     Ok(Json(SaleDetail {
         sale: posted,
         received_at: local(sale.received_at, site.utc_offset_minutes)?,
-        void_id: sale.void_id,
+        void_id: sale.void_id.map(|v| v.to_string()),
         lines,
     }))
 }

@@ -6,7 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use canteen_core::first_meal::{MealOrder, is_first_sold};
-use canteen_core::{CategoryGrant, DinerId, Money, PricePolicy, Sale, SaleId, Slot, Void, id_hash};
+use canteen_core::{
+    CategoryGrant, DinerId, Money, PricePolicy, Sale, SaleId, ShiftId, Slot, UserId, Void, id_hash,
+};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -86,7 +88,7 @@ async fn setup(
         .await?
         .into_iter()
         .map(|c| Cashier {
-            id: c.id,
+            id: c.id.0,
             display_name: c.display_name,
             pin_hash: c.pin_hash,
             supervisor: c.supervisor,
@@ -125,7 +127,10 @@ impl Since {
     }
 }
 
-async fn township_key(state: &AppState, township_id: i64) -> Result<String, ApiError> {
+async fn township_key(
+    state: &AppState,
+    township_id: canteen_core::TownshipId,
+) -> Result<String, ApiError> {
     Ok(state
         .store
         .township_id_hash_key(township_id, &crate::auth::random_hex(32))
@@ -311,7 +316,7 @@ async fn first_meal(
     let township = caller.site.township_id;
     if state
         .store
-        .diners_by_ids(township, vec![q.diner_id])
+        .diners_by_ids(township, vec![DinerId(q.diner_id)])
         .await?
         .is_empty()
     {
@@ -319,12 +324,7 @@ async fn first_meal(
     }
     let others = state
         .store
-        .meal_contest(
-            township,
-            q.diner_id,
-            &q.business_date.to_string(),
-            q.slot.as_str(),
-        )
+        .meal_contest(township, DinerId(q.diner_id), q.business_date, q.slot)
         .await?;
     // The meal about to be sold, last of any sold at the same instant.
     let meal = MealOrder {
@@ -515,7 +515,7 @@ async fn post_sales(
             Err(reason) => {
                 // A sale stored earlier is acknowledged even when it would no
                 // longer pass (a cashier since deactivated): retries must settle.
-                let stored = state.store.sale(&sale.id.to_string()).await?;
+                let stored = state.store.sale(sale.id).await?;
                 let outcome = match stored {
                     Some(s) if s.body == canonical(sale) => Outcome::Duplicate,
                     Some(_) => Outcome::Conflict,
@@ -526,11 +526,8 @@ async fn post_sales(
         }
     }
     if !to_store.is_empty() {
-        let ids: Vec<String> = to_store.iter().map(|s| s.id.clone()).collect();
-        let outcomes = state
-            .store
-            .insert_sales(to_store, now.timestamp_millis())
-            .await?;
+        let ids: Vec<String> = to_store.iter().map(|s| s.id.to_string()).collect();
+        let outcomes = state.store.insert_sales(to_store, now).await?;
         for ((slot, id), outcome) in slots.into_iter().zip(ids).zip(outcomes) {
             results[slot] = Some(item(id, outcome));
         }
@@ -542,10 +539,10 @@ async fn post_sales(
 
 /// Adds the backend's verdict on each line to the sales it holds.
 async fn with_verdicts(state: &AppState, results: &mut [ItemStatus]) -> Result<(), ApiError> {
-    let held: Vec<String> = results
+    let held: Vec<SaleId> = results
         .iter()
         .filter(|r| matches!(r.status, ItemOutcome::Stored | ItemOutcome::Duplicate))
-        .map(|r| r.id.clone())
+        .filter_map(|r| r.id.parse().ok().map(SaleId))
         .collect();
     if held.is_empty() {
         return Ok(());
@@ -553,7 +550,7 @@ async fn with_verdicts(state: &AppState, results: &mut [ItemStatus]) -> Result<(
     let mut by_sale: std::collections::HashMap<String, Vec<SaleLineView>> =
         std::collections::HashMap::new();
     for row in state.store.sale_lines_of(&held).await? {
-        let sale = row.sale_id.clone();
+        let sale = row.sale_id.to_string();
         by_sale.entry(sale).or_default().push(row.try_into()?);
     }
     for r in results.iter_mut() {
@@ -604,11 +601,8 @@ async fn post_voids(
         }
     }
     if !to_store.is_empty() {
-        let ids: Vec<String> = to_store.iter().map(|s| s.id.clone()).collect();
-        let outcomes = state
-            .store
-            .insert_voids(to_store, Utc::now().timestamp_millis())
-            .await?;
+        let ids: Vec<String> = to_store.iter().map(|s| s.id.to_string()).collect();
+        let outcomes = state.store.insert_voids(to_store, Utc::now()).await?;
         for ((slot, id), outcome) in slots.into_iter().zip(ids).zip(outcomes) {
             results[slot] = Some(item(id, outcome));
         }
@@ -658,7 +652,7 @@ async fn open_shift(
     }
     crate::ingest::check_amount("the opening float", req.opening_float)
         .map_err(ApiError::invalid)?;
-    let cashier = state.store.user(req.cashier_id).await?;
+    let cashier = state.store.user(UserId(req.cashier_id)).await?;
     if !cashier
         .is_some_and(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
     {
@@ -670,13 +664,13 @@ async fn open_shift(
     let outcome = state
         .store
         .open_shift(ShiftRow {
-            id: req.id.to_string(),
+            id: ShiftId(req.id),
             township_id: caller.site.township_id,
             site_id: caller.site.id,
             terminal_id: caller.terminal.id,
-            cashier_id: req.cashier_id,
-            opened_at: req.opened_at.timestamp_millis(),
-            opening_float: req.opening_float.fen(),
+            cashier_id: UserId(req.cashier_id),
+            opened_at: req.opened_at,
+            opening_float: req.opening_float,
             closed_at: None,
             counted_cash: None,
             expected_cash: None,
@@ -754,11 +748,11 @@ async fn close_shift(
     let outcome = state
         .store
         .close_shift(
-            &id.to_string(),
+            ShiftId(id),
             caller.site.township_id,
             caller.terminal.id,
-            req.closed_at.timestamp_millis(),
-            req.counted_cash.fen(),
+            req.closed_at,
+            req.counted_cash,
         )
         .await
         .map_err(|e| match e {
@@ -781,14 +775,16 @@ async fn close_shift(
     };
     let offset = caller.site.utc_offset_minutes;
     Ok(Json(ShiftClosed {
-        id: shift.id,
+        id: shift.id.to_string(),
         opened_at: local(shift.opened_at, offset)?,
         closed_at: shift.closed_at.map(|t| local(t, offset)).transpose()?,
-        opening_float: Money::from_fen(shift.opening_float),
-        expected_cash: shift.expected_cash.map(Money::from_fen),
-        counted_cash: shift.counted_cash.map(Money::from_fen),
+        opening_float: shift.opening_float,
+        expected_cash: shift.expected_cash,
+        counted_cash: shift.counted_cash,
         difference: match (shift.counted_cash, shift.expected_cash) {
-            (Some(c), Some(e)) => Some(Money::from_fen(c.saturating_sub(e))),
+            (Some(c), Some(e)) => Some(c.checked_sub(e).ok_or_else(|| {
+                ApiError::Internal(format!("shift {}: cash beyond range", shift.id))
+            })?),
             _ => None,
         },
     }))

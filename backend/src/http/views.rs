@@ -2,7 +2,6 @@
 //! here, not by the store's rows. Money is a "12.50" string, times are
 //! RFC 3339 with an offset, dates YYYY-MM-DD.
 
-use canteen_core::Money;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,21 +10,18 @@ use super::error::ApiError;
 use crate::roles::Role;
 use crate::store::{AuditRow, Site, Terminal, Township, User};
 
-/// A moment stored as Unix milliseconds, for the wire.
-pub fn utc(ms: i64) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| ApiError::Internal(format!("stored time {ms} ms is out of range")))
-}
-
-/// A moment stored as Unix milliseconds, in a site's local offset.
-pub fn local(ms: i64, utc_offset_minutes: i64) -> Result<DateTime<FixedOffset>, ApiError> {
+/// A stored moment in a site's local offset.
+pub fn local(
+    at: DateTime<Utc>,
+    utc_offset_minutes: i64,
+) -> Result<DateTime<FixedOffset>, ApiError> {
     let offset = i32::try_from(utc_offset_minutes.saturating_mul(60))
         .ok()
         .and_then(FixedOffset::east_opt)
         .ok_or_else(|| {
             ApiError::Internal(format!("stored UTC offset {utc_offset_minutes} is invalid"))
         })?;
-    Ok(utc(ms)?.with_timezone(&offset))
+    Ok(at.with_timezone(&offset))
 }
 
 /// What a user may do, on the wire.
@@ -114,7 +110,7 @@ pub struct TownshipView {
 impl From<Township> for TownshipView {
     fn from(t: Township) -> TownshipView {
         TownshipView {
-            id: t.id,
+            id: t.id.0,
             name: t.name,
         }
     }
@@ -139,8 +135,8 @@ impl TryFrom<Site> for SiteView {
     type Error = ApiError;
     fn try_from(s: Site) -> Result<SiteView, ApiError> {
         Ok(SiteView {
-            id: s.id,
-            township_id: s.township_id,
+            id: s.id.0,
+            township_id: s.township_id.0,
             name: s.name,
             kind: s.kind.into(),
             utc_offset_minutes: s.utc_offset_minutes,
@@ -164,8 +160,8 @@ pub struct TerminalView {
 impl From<Terminal> for TerminalView {
     fn from(t: Terminal) -> TerminalView {
         TerminalView {
-            id: t.id,
-            site_id: t.site_id,
+            id: t.id.0,
+            site_id: t.site_id.0,
             name: t.name,
             active: t.active,
         }
@@ -196,12 +192,12 @@ impl TryFrom<User> for UserView {
     fn try_from(u: User) -> Result<UserView, ApiError> {
         let role: Role = u.role;
         Ok(UserView {
-            id: u.id,
+            id: u.id.0,
             username: u.username,
             display_name: u.display_name,
             role: role.into(),
-            township_id: u.township_id,
-            site_id: u.site_id,
+            township_id: u.township_id.map(|t| t.0),
+            site_id: u.site_id.map(|s| s.0),
             active: u.active,
         })
     }
@@ -237,10 +233,10 @@ impl TryFrom<AuditRow> for AuditView {
     fn try_from(a: AuditRow) -> Result<AuditView, ApiError> {
         Ok(AuditView {
             id: a.id,
-            at: utc(a.at)?,
-            actor_id: a.actor_id,
+            at: a.at,
+            actor_id: a.actor_id.map(|u| u.0),
             actor: a.actor,
-            township_id: a.township_id,
+            township_id: a.township_id.map(|t| t.0),
             action: a.action,
             entity: a.entity,
             entity_id: a.entity_id,
@@ -248,11 +244,6 @@ impl TryFrom<AuditRow> for AuditView {
             after: a.after,
         })
     }
-}
-
-/// Money stored as fen, for the wire.
-pub fn money(fen: i64) -> Money {
-    Money::from_fen(fen)
 }
 
 /// Converts every row, failing on the first that cannot be shown.

@@ -16,23 +16,20 @@ pub(crate) fn mask_resident_id(id: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
 }
 
-/// A diner as the audit log shows it: the ID number masked. Categories that
-/// are not JSON are a data error, not an empty list.
+/// A diner as the audit log shows it: the ID number masked.
 pub(crate) fn diner_audit_json(d: &super::DinerRow) -> StoreResult<String> {
-    let categories: serde_json::Value = serde_json::from_str(&d.categories)
-        .map_err(|e| StoreError::Corrupt(format!("diner {}: categories: {e}", d.id)))?;
     Ok(serde_json::json!({
         "id": d.id,
         "township_id": d.township_id,
         "name": d.name,
         "resident_id": d.resident_id.as_deref().map(mask_resident_id),
         // The year only: beside the masked ID a full date gives the number away.
-        "birth_year": d.birth_date.as_deref().and_then(|b| b.get(..4)),
+        "birth_year": d.birth_date.map(|b| chrono::Datelike::year(&b)),
         "village": d.village,
         "card_no": d.card_no,
         "active_from": d.active_from,
         "inactive_since": d.inactive_since,
-        "categories": categories,
+        "categories": d.categories,
         "version": d.version,
     })
     .to_string())
@@ -58,9 +55,9 @@ pub(super) async fn write_audit<'c>(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(now_ms())
-    .bind(e.actor.user_id)
+    .bind(e.actor.user_id.map(|u| u.0))
     .bind(&e.actor.name)
-    .bind(e.township_id)
+    .bind(e.township_id.map(|t| t.0))
     .bind(&e.action)
     .bind(&e.entity)
     .bind(&e.entity_id)
@@ -94,12 +91,16 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn audit_log(&self, township: Option<i64>, limit: i64) -> StoreResult<Vec<AuditRow>> {
+    pub async fn audit_log(
+        &self,
+        township: Option<TownshipId>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRow>> {
         Ok(sqlx::query_as(
             "SELECT id, at, actor_id, actor, township_id, action, entity, entity_id, before, after
              FROM audit_log WHERE ($1 IS NULL OR township_id = $1) ORDER BY id DESC LIMIT $2",
         )
-        .bind(township)
+        .bind(township.map(|t| t.0))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)

@@ -8,13 +8,16 @@ use std::collections::HashMap;
 
 use canteen_core::claim::MonthClose;
 use canteen_core::{
-    DinerId, FreeMealDay, Money, Payment, Received, Sale, SaleId, SaleLine, SiteId, TerminalId,
-    UserId, Void, VoidId, YearMonth,
+    DinerId, FreeMealDay, FreeMealId, Money, Payment, Received, Sale, SaleId, SaleLine, SiteId,
+    Slot, TerminalId, TownshipId, UserId, Void, VoidId, YearMonth,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use sqlx::FromRow;
+use sqlx::any::AnyRow;
 
 use super::audit::now_ms;
+use super::decode::{self, date_of as date, time_of, uuid_of as uuid};
 use super::{AuditEntry, Db, ShiftRow, StoreError, StoreResult};
 
 /// Binds `$pool` to the store's pool for the body (kept as a macro so the
@@ -50,13 +53,13 @@ pub struct ClaimRecords {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseRecord {
     /// The site.
-    pub site_id: i64,
+    pub site_id: SiteId,
     /// The month.
     pub month: YearMonth,
     /// When it was closed.
     pub closed_at: DateTime<Utc>,
     /// Who closed it.
-    pub closed_by: i64,
+    pub closed_by: UserId,
     /// The frozen claim, JSON.
     pub claim: String,
 }
@@ -67,11 +70,11 @@ pub struct FreeMealToStore {
     /// The record.
     pub day: FreeMealDay,
     /// Township of its site.
-    pub township_id: i64,
+    pub township_id: TownshipId,
     /// People who ate.
     pub eaten: i64,
-    /// Purchases, fen.
-    pub purchases_total: i64,
+    /// Purchases.
+    pub purchases_total: Money,
     /// Donations listed.
     pub donations: i64,
     /// SHA-256 of `body`.
@@ -81,58 +84,87 @@ pub struct FreeMealToStore {
 }
 
 /// A stored version of a free-meal day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FreeMealRow {
     /// Id made by the client.
-    pub id: String,
+    pub id: FreeMealId,
     /// 1 for the first record, then one more per correction.
     pub version: i64,
     /// Township.
-    pub township_id: i64,
+    pub township_id: TownshipId,
     /// Site.
-    pub site_id: i64,
-    /// ISO date.
-    pub date: String,
+    pub site_id: SiteId,
+    /// Date.
+    pub date: NaiveDate,
     /// Slot.
-    pub slot: String,
+    pub slot: Slot,
     /// SHA-256 of the body.
     pub content_hash: String,
     /// The record as JSON.
     pub body: String,
     /// Who first recorded the day.
-    pub author_id: i64,
+    pub author_id: UserId,
     /// Who recorded this version.
-    pub recorded_by: i64,
-    /// When, Unix ms.
-    pub recorded_at: i64,
+    pub recorded_by: UserId,
+    /// When.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl FromRow<'_, AnyRow> for FreeMealRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(FreeMealRow {
+            id: FreeMealId(decode::uuid(row, "id")?),
+            version: decode::int(row, "version")?,
+            township_id: TownshipId(decode::int(row, "township_id")?),
+            site_id: SiteId(decode::int(row, "site_id")?),
+            date: decode::date(row, "date")?,
+            slot: decode::slot(row, "slot")?,
+            content_hash: decode::text(row, "content_hash")?,
+            body: decode::text(row, "body")?,
+            author_id: UserId(decode::int(row, "author_id")?),
+            recorded_by: UserId(decode::int(row, "recorded_by")?),
+            recorded_at: decode::time(row, "recorded_at")?,
+        })
+    }
 }
 
 /// Free meals and what they cost over a period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FreeMealTotals {
     /// Free-meal days (slots) recorded.
     pub days: i64,
     /// People served, counted once per meal ("人次").
     pub served: i64,
-    /// Purchases, fen.
-    pub purchases: i64,
+    /// Purchases.
+    pub purchases: Money,
     /// Donations listed.
     pub donations: i64,
+}
+
+impl FromRow<'_, AnyRow> for FreeMealTotals {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(FreeMealTotals {
+            days: decode::int(row, "days")?,
+            served: decode::int(row, "served")?,
+            purchases: decode::money(row, "purchases")?,
+            donations: decode::int(row, "donations")?,
+        })
+    }
 }
 
 /// A decision on a flagged line, to store.
 #[derive(Debug, Clone)]
 pub struct DecisionToStore {
     /// Township.
-    pub township_id: i64,
+    pub township_id: TownshipId,
     /// Site.
-    pub site_id: i64,
+    pub site_id: SiteId,
     /// The claim month it was made in.
     pub month: YearMonth,
     /// The decision.
     pub decision: canteen_core::Decision,
     /// The user.
-    pub decided_by: i64,
+    pub decided_by: UserId,
 }
 
 #[derive(sqlx::FromRow)]
@@ -186,35 +218,25 @@ struct CloseRow {
     claim: String,
 }
 
-pub(crate) fn time(ms: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} is out of range")))
-}
-
-fn date(text: &str) -> StoreResult<NaiveDate> {
-    text.parse()
-        .map_err(|e| StoreError::Corrupt(format!("date '{text}': {e}")))
-}
-
-fn uuid(text: &str) -> StoreResult<uuid::Uuid> {
-    text.parse()
-        .map_err(|e| StoreError::Corrupt(format!("id '{text}': {e}")))
+fn time(ms: i64) -> StoreResult<DateTime<Utc>> {
+    time_of(ms)
 }
 
 fn month(text: &str) -> StoreResult<YearMonth> {
     text.parse().map_err(StoreError::Corrupt)
 }
 
-/// The first and last ISO dates of a month.
-pub fn month_range(m: YearMonth) -> (String, String) {
-    let first = m.first_day().map(|d| d.to_string()).unwrap_or_default();
-    let last = m
-        .next()
-        .first_day()
-        .and_then(|d| d.pred_opt())
-        .map(|d| d.to_string())
-        .unwrap_or_default();
-    (first, last)
+/// The first and last days of a month; `None` for a month beyond the
+/// calendar.
+pub fn month_range(m: YearMonth) -> Option<(NaiveDate, NaiveDate)> {
+    let first = m.first_day()?;
+    let last = m.next().first_day()?.pred_opt()?;
+    Some((first, last))
+}
+
+/// The first and last days of a month the store is asked about.
+fn range_of(m: YearMonth) -> StoreResult<(NaiveDate, NaiveDate)> {
+    month_range(m).ok_or_else(|| StoreError::Corrupt(format!("month {m} is beyond the calendar")))
 }
 
 /// Groups line rows into sales, each line at its place.
@@ -224,9 +246,20 @@ fn sales_of(rows: Vec<LineRecord>, into: &mut Vec<Received<Sale>>) -> StoreResul
     for r in rows {
         let index = usize::try_from(r.line_no - 1)
             .map_err(|_| StoreError::Corrupt(format!("sale {}: line {}", r.id, r.line_no)))?;
+        // The query selects subsidised diner meals: each has its diner and
+        // the standard price it was sold against.
+        let diner_id = r.diner_id.ok_or_else(|| {
+            StoreError::Corrupt(format!("sale {}: line {} has no diner", r.id, r.line_no))
+        })?;
+        let standard = r.standard.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "sale {}: line {} has no standard price",
+                r.id, r.line_no
+            ))
+        })?;
         let line = SaleLine::DinerMeal {
-            diner_id: DinerId(r.diner_id.unwrap_or_default()),
-            standard: Money::from_fen(r.standard.unwrap_or_default()),
+            diner_id: DinerId(diner_id),
+            standard: Money::from_fen(standard),
             paid: Money::from_fen(r.amount),
             subsidy: Money::from_fen(r.subsidy),
             bracket: r.bracket,
@@ -315,8 +348,14 @@ impl Db {
     /// and of each earlier date that has a sale or void received after its
     /// month closed (with the other meals of those dates, which they may
     /// repeat); their voids; and the free-meal days of those dates.
-    pub async fn claim_records(&self, township_id: i64, m: YearMonth) -> StoreResult<ClaimRecords> {
-        let (first, last) = month_range(m);
+    pub async fn claim_records(
+        &self,
+        township_id: TownshipId,
+        m: YearMonth,
+    ) -> StoreResult<ClaimRecords> {
+        let (first, last) = range_of(m)?;
+        let (first, last) = (first.to_string(), last.to_string());
+        let township_id = township_id.0;
         on_db!(self, |pool| {
             let late_dates: Vec<String> = sqlx::query_scalar(LATE_DATES)
                 .bind(township_id)
@@ -360,13 +399,13 @@ impl Db {
     }
 
     /// The months closed (and not reopened) at the township's sites.
-    pub async fn month_closes(&self, township_id: i64) -> StoreResult<Vec<MonthClose>> {
+    pub async fn month_closes(&self, township_id: TownshipId) -> StoreResult<Vec<MonthClose>> {
         on_db!(self, |pool| {
             let rows: Vec<(i64, String, i64)> = sqlx::query_as(
                 "SELECT site_id, month, closed_at FROM month_closes
                  WHERE township_id = $1 AND reopened_at IS NULL",
             )
-            .bind(township_id)
+            .bind(township_id.0)
             .fetch_all(pool)
             .await?;
             rows.into_iter()
@@ -384,7 +423,7 @@ impl Db {
     /// The close of a site's month, with its frozen claim, if closed.
     pub async fn month_close(
         &self,
-        site_id: i64,
+        site_id: SiteId,
         m: YearMonth,
     ) -> StoreResult<Option<CloseRecord>> {
         on_db!(self, |pool| {
@@ -392,16 +431,16 @@ impl Db {
                 "SELECT site_id, month, closed_at, closed_by, claim FROM month_closes
                  WHERE site_id = $1 AND month = $2 AND reopened_at IS NULL",
             )
-            .bind(site_id)
+            .bind(site_id.0)
             .bind(m.to_string())
             .fetch_optional(pool)
             .await?;
             row.map(|r| {
                 Ok(CloseRecord {
-                    site_id: r.site_id,
+                    site_id: SiteId(r.site_id),
                     month: month(&r.month)?,
                     closed_at: time(r.closed_at)?,
-                    closed_by: r.closed_by,
+                    closed_by: UserId(r.closed_by),
                     claim: r.claim,
                 })
             })
@@ -413,7 +452,7 @@ impl Db {
     /// is [`StoreError::Duplicate`].
     pub async fn insert_month_close(
         &self,
-        township_id: i64,
+        township_id: TownshipId,
         close: CloseRecord,
         audit: AuditEntry,
     ) -> StoreResult<()> {
@@ -423,11 +462,11 @@ impl Db {
                 "INSERT INTO month_closes (township_id, site_id, month, closed_at, closed_by, claim)
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(township_id)
-            .bind(close.site_id)
+            .bind(township_id.0)
+            .bind(close.site_id.0)
             .bind(close.month.to_string())
             .bind(close.closed_at.timestamp_millis())
-            .bind(close.closed_by)
+            .bind(close.closed_by.0)
             .bind(&close.claim)
             .execute(&mut *tx)
             .await
@@ -441,9 +480,9 @@ impl Db {
     /// Reopens a closed month; [`StoreError::NotFound`] when it is not closed.
     pub async fn reopen_month(
         &self,
-        site_id: i64,
+        site_id: SiteId,
         m: YearMonth,
-        reopened_by: i64,
+        reopened_by: UserId,
         reason: &str,
         audit: AuditEntry,
     ) -> StoreResult<()> {
@@ -453,10 +492,10 @@ impl Db {
                 "UPDATE month_closes SET reopened_at = $3, reopened_by = $4, reopen_reason = $5
                  WHERE site_id = $1 AND month = $2 AND reopened_at IS NULL",
             )
-            .bind(site_id)
+            .bind(site_id.0)
             .bind(m.to_string())
             .bind(now_ms())
-            .bind(reopened_by)
+            .bind(reopened_by.0)
             .bind(reason)
             .execute(&mut *tx)
             .await?;
@@ -472,7 +511,7 @@ impl Db {
     /// Decisions made on flagged lines of a site's claim month.
     pub async fn flag_decisions(
         &self,
-        site_id: i64,
+        site_id: SiteId,
         m: YearMonth,
     ) -> StoreResult<Vec<canteen_core::Decision>> {
         on_db!(self, |pool| {
@@ -480,7 +519,7 @@ impl Db {
                 "SELECT sale_id, line_index, flag_kind, verdict, comment, decider, decided_at
                  FROM flag_decisions WHERE site_id = $1 AND month = $2 ORDER BY id",
             )
-            .bind(site_id)
+            .bind(site_id.0)
             .bind(m.to_string())
             .fetch_all(pool)
             .await?;
@@ -493,7 +532,13 @@ impl Db {
                         flag_kind: r.flag_kind,
                         verdict: match r.verdict.as_str() {
                             "accept" => canteen_core::Verdict::Accept,
-                            _ => canteen_core::Verdict::Reject,
+                            "reject" => canteen_core::Verdict::Reject,
+                            other => {
+                                return Err(StoreError::Corrupt(format!(
+                                    "decision on sale {}: verdict '{other}'",
+                                    r.sale_id
+                                )));
+                            }
                         },
                         comment: r.comment,
                         decided_by: r.decider,
@@ -512,7 +557,7 @@ impl Db {
             let closed: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM month_closes WHERE site_id = $1 AND month = $2 AND reopened_at IS NULL",
             )
-            .bind(d.site_id)
+            .bind(d.site_id.0)
             .bind(d.month.to_string())
             .fetch_optional(&mut *tx)
             .await?;
@@ -532,15 +577,15 @@ impl Db {
                     verdict, comment, decided_by, decider, decided_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
-            .bind(d.township_id)
-            .bind(d.site_id)
+            .bind(d.township_id.0)
+            .bind(d.site_id.0)
             .bind(d.month.to_string())
             .bind(d.decision.sale_id.to_string())
             .bind(line_index)
             .bind(&d.decision.flag_kind)
             .bind(verdict)
             .bind(&d.decision.comment)
-            .bind(d.decided_by)
+            .bind(d.decided_by.0)
             .bind(&d.decision.decided_by)
             .bind(d.decision.decided_at.timestamp_millis())
             .execute(&mut *tx)
@@ -552,14 +597,14 @@ impl Db {
     }
 
     /// Every version of a free-meal day, oldest first.
-    pub async fn free_meal_versions(&self, id: &str) -> StoreResult<Vec<FreeMealRow>> {
+    pub async fn free_meal_versions(&self, id: FreeMealId) -> StoreResult<Vec<FreeMealRow>> {
         on_db!(self, |pool| {
             Ok(sqlx::query_as(
                 "SELECT id, version, township_id, site_id, date, slot, content_hash, body, author_id,
                     recorded_by, recorded_at
                  FROM free_meal_days WHERE id = $1 ORDER BY version",
             )
-            .bind(id)
+            .bind(id.to_string())
             .fetch_all(pool)
             .await?)
         })
@@ -573,8 +618,8 @@ impl Db {
         &self,
         f: FreeMealToStore,
         version: i64,
-        author_id: i64,
-        recorded_by: i64,
+        author_id: UserId,
+        recorded_by: UserId,
         audit: AuditEntry,
     ) -> StoreResult<super::Outcome> {
         on_db!(self, |pool| {
@@ -587,17 +632,17 @@ impl Db {
             )
             .bind(f.day.id.to_string())
             .bind(version)
-            .bind(f.township_id)
+            .bind(f.township_id.0)
             .bind(f.day.site_id.0)
             .bind(f.day.date.to_string())
             .bind(f.day.slot.as_str())
             .bind(f.eaten)
-            .bind(f.purchases_total)
+            .bind(f.purchases_total.fen())
             .bind(f.donations)
             .bind(&f.content_hash)
             .bind(&f.body)
-            .bind(author_id)
-            .bind(recorded_by)
+            .bind(author_id.0)
+            .bind(recorded_by.0)
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
@@ -625,18 +670,18 @@ impl Db {
     /// dates (inclusive), by date and slot.
     pub async fn free_meals_for_site(
         &self,
-        site_id: i64,
-        from: &str,
-        to: &str,
+        site_id: SiteId,
+        from: NaiveDate,
+        to: NaiveDate,
     ) -> StoreResult<Vec<FreeMealRow>> {
         on_db!(self, |pool| {
             Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{CURRENT_FREE_MEALS} AND f.site_id = $1 AND f.date >= $2 AND f.date <= $3
                  ORDER BY f.date, f.slot, f.id"
             )))
-            .bind(site_id)
-            .bind(from)
-            .bind(to)
+            .bind(site_id.0)
+            .bind(from.to_string())
+            .bind(to.to_string())
             .fetch_all(pool)
             .await?)
         })
@@ -646,9 +691,9 @@ impl Db {
     /// counting the current version of each day.
     pub async fn free_meal_totals(
         &self,
-        site_id: i64,
-        from: &str,
-        to: &str,
+        site_id: SiteId,
+        from: NaiveDate,
+        to: NaiveDate,
     ) -> StoreResult<FreeMealTotals> {
         on_db!(self, |pool| {
             Ok(sqlx::query_as(
@@ -660,9 +705,9 @@ impl Db {
                  WHERE f.site_id = $1 AND f.date >= $2 AND f.date <= $3
                    AND f.version = (SELECT MAX(g.version) FROM free_meal_days g WHERE g.id = f.id)",
             )
-            .bind(site_id)
-            .bind(from)
-            .bind(to)
+            .bind(site_id.0)
+            .bind(from.to_string())
+            .bind(to.to_string())
             .fetch_one(pool)
             .await?)
         })
@@ -671,9 +716,9 @@ impl Db {
     /// Shifts of a site opened between two Unix ms times, oldest first.
     pub async fn shifts_for_site(
         &self,
-        site_id: i64,
-        from: i64,
-        to: i64,
+        site_id: SiteId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> StoreResult<Vec<ShiftRow>> {
         on_db!(self, |pool| {
             Ok(sqlx::query_as(
@@ -682,9 +727,9 @@ impl Db {
                  FROM shifts WHERE site_id = $1 AND opened_at >= $2 AND opened_at < $3
                  ORDER BY opened_at, id",
             )
-            .bind(site_id)
-            .bind(from)
-            .bind(to)
+            .bind(site_id.0)
+            .bind(from.timestamp_millis())
+            .bind(to.timestamp_millis())
             .fetch_all(pool)
             .await?)
         })
@@ -695,7 +740,7 @@ impl Db {
     pub async fn shift_records(
         &self,
         shift: &ShiftRow,
-        until: i64,
+        until: DateTime<Utc>,
     ) -> StoreResult<(Vec<Received<Sale>>, Vec<Received<Void>>)> {
         on_db!(self, |pool| {
             let rows: Vec<(String, i64)> = sqlx::query_as(
@@ -704,11 +749,11 @@ impl Db {
                    AND sold_at >= $3 AND sold_at <= $4
                  ORDER BY sold_at, id",
             )
-            .bind(shift.terminal_id)
-            .bind(shift.cashier_id)
-            .bind(shift.opened_at)
-            .bind(until)
-            .bind(shift.township_id)
+            .bind(shift.terminal_id.0)
+            .bind(shift.cashier_id.0)
+            .bind(shift.opened_at.timestamp_millis())
+            .bind(until.timestamp_millis())
+            .bind(shift.township_id.0)
             .fetch_all(pool)
             .await?;
             let mut sales = Vec::with_capacity(rows.len());
@@ -727,11 +772,11 @@ impl Db {
                  WHERE s.township_id = $5 AND s.terminal_id = $1 AND s.cashier_id = $2
                    AND s.sold_at >= $3 AND s.sold_at <= $4",
             )
-            .bind(shift.terminal_id)
-            .bind(shift.cashier_id)
-            .bind(shift.opened_at)
-            .bind(until)
-            .bind(shift.township_id)
+            .bind(shift.terminal_id.0)
+            .bind(shift.cashier_id.0)
+            .bind(shift.opened_at.timestamp_millis())
+            .bind(until.timestamp_millis())
+            .bind(shift.township_id.0)
             .fetch_all(pool)
             .await?;
             let voids = voids.into_iter().map(void_of).collect::<StoreResult<_>>()?;
@@ -744,9 +789,10 @@ impl Db {
     /// current version of free-meal days.
     pub async fn meals_since(
         &self,
-        township_id: i64,
-        from: &str,
+        township_id: TownshipId,
+        from: NaiveDate,
     ) -> StoreResult<Vec<(DinerId, NaiveDate)>> {
+        let (township_id, from) = (township_id.0, from.to_string());
         on_db!(self, |pool| {
             let sold: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT l.diner_id, l.business_date FROM sale_lines l JOIN sales s ON s.id = l.sale_id
@@ -755,7 +801,7 @@ impl Db {
                    AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = s.id)",
             )
             .bind(township_id)
-            .bind(from)
+            .bind(&from)
             .fetch_all(pool)
             .await?;
             let mut out = Vec::with_capacity(sold.len());

@@ -7,14 +7,23 @@
 //! begins, locking diners) lives in [`dialect`]. The methods are grouped by
 //! what they store: `org` (townships, sites, users, sessions, terminals),
 //! `roster` (diners, policies), `sales` (sales, voids, shifts), `audit`.
-//! Money is integer fen, times are Unix milliseconds, dates are ISO text.
+//! Money is stored as integer fen, times as Unix milliseconds, dates as ISO
+//! text; rows come back as domain types, read once in `decode`.
 
+use canteen_core::{
+    CategoryGrant, DinerId, Money, SaleId, ShiftId, SiteId, Slot, TerminalId, TownshipId, UserId,
+    VoidId,
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use sqlx::FromRow;
+use sqlx::any::AnyRow;
 
 pub use crate::domain::SiteKind;
 pub use crate::roles::Role;
 
 mod audit;
+mod decode;
 mod dialect;
 pub mod finance;
 mod org;
@@ -79,35 +88,55 @@ impl From<sqlx::Error> for StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A township: one roster, several sites.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Township {
     /// Id.
-    pub id: i64,
+    pub id: TownshipId,
     /// Name, e.g. 大寨镇.
     pub name: String,
 }
 
+impl FromRow<'_, AnyRow> for Township {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Township {
+            id: TownshipId(decode::int(row, "id")?),
+            name: decode::text(row, "name")?,
+        })
+    }
+}
+
 /// A site: the township canteen or a village Happiness Commune.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Site {
     /// Id.
-    pub id: i64,
+    pub id: SiteId,
     /// Its township.
-    pub township_id: i64,
+    pub township_id: TownshipId,
     /// Name.
     pub name: String,
     /// Canteen or commune.
-    #[sqlx(try_from = "String")]
     pub kind: SiteKind,
     /// Offset of local time from UTC in minutes (480 for Asia/Shanghai).
     pub utc_offset_minutes: i64,
+}
+
+impl FromRow<'_, AnyRow> for Site {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Site {
+            id: SiteId(decode::int(row, "id")?),
+            township_id: TownshipId(decode::int(row, "township_id")?),
+            name: decode::text(row, "name")?,
+            kind: decode::parsed(row, "kind")?,
+            utc_offset_minutes: decode::int(row, "utc_offset_minutes")?,
+        })
+    }
 }
 
 /// A new site.
 #[derive(Debug, Clone)]
 pub struct NewSite {
     /// Its township.
-    pub township_id: i64,
+    pub township_id: TownshipId,
     /// Name.
     pub name: String,
     /// Canteen or commune.
@@ -117,36 +146,57 @@ pub struct NewSite {
 }
 
 /// A person who signs in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
     /// Id.
-    pub id: i64,
+    pub id: UserId,
     /// Login name.
     pub username: String,
     /// Name shown.
     pub display_name: String,
     /// What the user may do.
-    #[sqlx(try_from = "String")]
     pub role: Role,
     /// Township, none for a county administrator.
-    pub township_id: Option<i64>,
+    pub township_id: Option<TownshipId>,
     /// Site, for cashiers and volunteers.
-    pub site_id: Option<i64>,
+    pub site_id: Option<SiteId>,
     /// False once deactivated.
-    #[sqlx(try_from = "Flag")]
     pub active: bool,
 }
 
+impl FromRow<'_, AnyRow> for User {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(User {
+            id: UserId(decode::int(row, "id")?),
+            username: decode::text(row, "username")?,
+            display_name: decode::text(row, "display_name")?,
+            role: decode::parsed(row, "role")?,
+            township_id: decode::opt_int(row, "township_id")?.map(TownshipId),
+            site_id: decode::opt_int(row, "site_id")?.map(SiteId),
+            active: decode::flag(row, "active")?,
+        })
+    }
+}
+
 /// A user with the password hash, for login only.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserCredentials {
     /// Id.
-    pub id: i64,
+    pub id: UserId,
     /// PHC string of the argon2id hash.
     pub password_hash: String,
     /// False once deactivated.
-    #[sqlx(try_from = "Flag")]
     pub active: bool,
+}
+
+impl FromRow<'_, AnyRow> for UserCredentials {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(UserCredentials {
+            id: UserId(decode::int(row, "id")?),
+            password_hash: decode::text(row, "password_hash")?,
+            active: decode::flag(row, "active")?,
+        })
+    }
 }
 
 /// A new user.
@@ -159,54 +209,81 @@ pub struct NewUser {
     /// Role.
     pub role: Role,
     /// Township.
-    pub township_id: Option<i64>,
+    pub township_id: Option<TownshipId>,
     /// Site.
-    pub site_id: Option<i64>,
+    pub site_id: Option<SiteId>,
     /// PHC string of the argon2id hash.
     pub password_hash: String,
 }
 
 /// A terminal at a counter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Terminal {
     /// Id.
-    pub id: i64,
+    pub id: TerminalId,
     /// Its site.
-    pub site_id: i64,
+    pub site_id: SiteId,
     /// Name, e.g. "counter 1".
     pub name: String,
     /// False once retired.
-    #[sqlx(try_from = "Flag")]
     pub active: bool,
 }
 
-/// A diner as stored: the core fields as text, and the roster version of
-/// its last change.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+impl FromRow<'_, AnyRow> for Terminal {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Terminal {
+            id: TerminalId(decode::int(row, "id")?),
+            site_id: SiteId(decode::int(row, "site_id")?),
+            name: decode::text(row, "name")?,
+            active: decode::flag(row, "active")?,
+        })
+    }
+}
+
+/// A diner as stored, with the roster version of its last change.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DinerRow {
     /// Id.
-    pub id: i64,
+    pub id: DinerId,
     /// Township.
-    pub township_id: i64,
+    pub township_id: TownshipId,
     /// Name.
     pub name: String,
     /// Full resident ID number (never logged).
     pub resident_id: Option<String>,
-    /// ISO birth date, for diners without an ID number.
-    pub birth_date: Option<String>,
+    /// Birth date, for diners without an ID number.
+    pub birth_date: Option<NaiveDate>,
     /// Village.
     pub village: Option<String>,
     /// Meal-card number.
     pub card_no: Option<String>,
-    /// ISO date the diner was registered (NULL for diners stored before
+    /// The date the diner was registered (none for diners stored before
     /// registration dates were kept: no limit).
-    pub active_from: Option<String>,
-    /// ISO date from which the diner is inactive.
-    pub inactive_since: Option<String>,
-    /// JSON array of category grants.
-    pub categories: String,
+    pub active_from: Option<NaiveDate>,
+    /// The date from which the diner is inactive.
+    pub inactive_since: Option<NaiveDate>,
+    /// Category grants.
+    pub categories: Vec<CategoryGrant>,
     /// Roster version of the last change.
     pub version: i64,
+}
+
+impl FromRow<'_, AnyRow> for DinerRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(DinerRow {
+            id: DinerId(decode::int(row, "id")?),
+            township_id: TownshipId(decode::int(row, "township_id")?),
+            name: decode::text(row, "name")?,
+            resident_id: decode::opt_text(row, "resident_id")?,
+            birth_date: decode::opt_date(row, "birth_date")?,
+            village: decode::opt_text(row, "village")?,
+            card_no: decode::opt_text(row, "card_no")?,
+            active_from: decode::opt_date(row, "active_from")?,
+            inactive_since: decode::opt_date(row, "inactive_since")?,
+            categories: decode::json(row, "categories")?,
+            version: decode::int(row, "version")?,
+        })
+    }
 }
 
 /// A diner to add or to write over an existing one.
@@ -216,40 +293,52 @@ pub struct DinerFields {
     pub name: String,
     /// Full resident ID number.
     pub resident_id: Option<String>,
-    /// ISO birth date.
-    pub birth_date: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
     /// Village.
     pub village: Option<String>,
     /// Meal-card number.
     pub card_no: Option<String>,
-    /// ISO date of registration on the roster.
-    pub active_from: Option<String>,
-    /// ISO date from which inactive.
-    pub inactive_since: Option<String>,
-    /// JSON array of category grants.
-    pub categories: String,
+    /// Date of registration on the roster.
+    pub active_from: Option<NaiveDate>,
+    /// Date from which inactive.
+    pub inactive_since: Option<NaiveDate>,
+    /// Category grants.
+    pub categories: Vec<CategoryGrant>,
 }
 
 /// A price policy version as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyRow {
     /// Id.
     pub id: i64,
     /// Site.
-    pub site_id: i64,
-    /// ISO date it takes effect.
-    pub effective_from: String,
+    pub site_id: SiteId,
+    /// Date it takes effect.
+    pub effective_from: NaiveDate,
     /// The policy as JSON.
     pub body: String,
     /// Policy version of the last change.
     pub version: i64,
 }
 
+impl FromRow<'_, AnyRow> for PolicyRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(PolicyRow {
+            id: decode::int(row, "id")?,
+            site_id: SiteId(decode::int(row, "site_id")?),
+            effective_from: decode::date(row, "effective_from")?,
+            body: decode::text(row, "body")?,
+            version: decode::int(row, "version")?,
+        })
+    }
+}
+
 /// Who made a change, for the audit log.
 #[derive(Debug, Clone)]
 pub struct Actor {
     /// The user, none for the system itself (demo seeding, first start).
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// Login name or "system".
     pub name: String,
 }
@@ -265,18 +354,18 @@ impl Actor {
 }
 
 /// One entry of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRow {
     /// Id, in order of writing.
     pub id: i64,
-    /// When, Unix ms.
-    pub at: i64,
+    /// When.
+    pub at: DateTime<Utc>,
     /// Who (user id).
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     /// Who (login name).
     pub actor: String,
     /// The township it concerns.
-    pub township_id: Option<i64>,
+    pub township_id: Option<TownshipId>,
     /// What was done, e.g. `diner.update`.
     pub action: String,
     /// Kind of record.
@@ -289,13 +378,30 @@ pub struct AuditRow {
     pub after: Option<String>,
 }
 
+impl FromRow<'_, AnyRow> for AuditRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(AuditRow {
+            id: decode::int(row, "id")?,
+            at: decode::time(row, "at")?,
+            actor_id: decode::opt_int(row, "actor_id")?.map(UserId),
+            actor: decode::text(row, "actor")?,
+            township_id: decode::opt_int(row, "township_id")?.map(TownshipId),
+            action: decode::text(row, "action")?,
+            entity: decode::text(row, "entity")?,
+            entity_id: decode::text(row, "entity_id")?,
+            before: decode::opt_text(row, "before")?,
+            after: decode::opt_text(row, "after")?,
+        })
+    }
+}
+
 /// An audit entry to write with a change.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     /// Who.
     pub actor: Actor,
     /// Township it concerns.
-    pub township_id: Option<i64>,
+    pub township_id: Option<TownshipId>,
     /// What was done.
     pub action: String,
     /// Kind of record.
@@ -311,12 +417,12 @@ pub struct AuditEntry {
 /// The backend's own price for a diner meal, made with core pricing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
-    /// Standard price, fen.
-    pub standard: i64,
-    /// Expected price paid, fen.
-    pub paid: i64,
-    /// Expected subsidy, fen.
-    pub subsidy: i64,
+    /// Standard price.
+    pub standard: Money,
+    /// Expected price paid.
+    pub paid: Money,
+    /// Expected subsidy.
+    pub subsidy: Money,
     /// Bracket that set the price.
     pub bracket: Option<String>,
     /// Category that set the price.
@@ -331,17 +437,17 @@ pub struct LineToStore {
     /// `diner_meal`, `walk_in_meal`, `extra`.
     pub kind: String,
     /// The diner of a diner meal.
-    pub diner_id: Option<i64>,
+    pub diner_id: Option<DinerId>,
     /// Name of an extra item.
     pub name: Option<String>,
     /// Quantity (1 for meals).
     pub quantity: i64,
-    /// Standard price the terminal used, fen.
-    pub standard: Option<i64>,
-    /// Amount charged, fen.
-    pub amount: i64,
-    /// Subsidy the terminal claimed, fen.
-    pub subsidy: i64,
+    /// Standard price the terminal used.
+    pub standard: Option<Money>,
+    /// Amount charged.
+    pub amount: Money,
+    /// Subsidy the terminal claimed.
+    pub subsidy: Money,
     /// Bracket the terminal used.
     pub bracket: Option<String>,
     /// Category the terminal used.
@@ -356,28 +462,28 @@ pub struct LineToStore {
 /// A sale checked and priced, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleToStore {
-    /// Sale id (UUID text).
-    pub id: String,
+    /// Sale id.
+    pub id: SaleId,
     /// Township of the site, on every row the sale writes.
-    pub township_id: i64,
+    pub township_id: TownshipId,
     /// Site.
-    pub site_id: i64,
+    pub site_id: SiteId,
     /// Terminal.
-    pub terminal_id: i64,
+    pub terminal_id: TerminalId,
     /// Cashier.
-    pub cashier_id: i64,
-    /// Unix ms by the terminal's clock.
-    pub sold_at: i64,
-    /// ISO business date.
-    pub business_date: String,
-    /// Slot wire name.
-    pub slot: String,
-    /// Total paid, fen.
-    pub total_paid: i64,
-    /// Subsidy claimed by the terminal, fen.
-    pub subsidy_total: i64,
-    /// Cash put in the drawer, fen.
-    pub cash_taken: i64,
+    pub cashier_id: UserId,
+    /// By the terminal's clock (kept to the millisecond).
+    pub sold_at: DateTime<Utc>,
+    /// Business date.
+    pub business_date: NaiveDate,
+    /// Slot.
+    pub slot: Slot,
+    /// Total paid.
+    pub total_paid: Money,
+    /// Subsidy claimed by the terminal.
+    pub subsidy_total: Money,
+    /// Cash put in the drawer.
+    pub cash_taken: Money,
     /// `cash` or `qr`.
     pub payment_method: String,
     /// SHA-256 of `body`.
@@ -392,17 +498,17 @@ pub struct SaleToStore {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoidToStore {
     /// Void id.
-    pub id: String,
+    pub id: VoidId,
     /// The sale it reverses.
-    pub sale_id: String,
+    pub sale_id: SaleId,
     /// Site.
-    pub site_id: i64,
+    pub site_id: SiteId,
     /// Terminal.
-    pub terminal_id: i64,
+    pub terminal_id: TerminalId,
     /// Who voided.
-    pub voided_by: i64,
-    /// Unix ms.
-    pub voided_at: i64,
+    pub voided_by: UserId,
+    /// When (kept to the millisecond).
+    pub voided_at: DateTime<Utc>,
     /// Why.
     pub reason: String,
     /// SHA-256 of `body`.
@@ -412,7 +518,7 @@ pub struct VoidToStore {
     /// The voider's name, for the audit log.
     pub actor_name: String,
     /// Township of the site: on the void row and its audit entry.
-    pub township_id: i64,
+    pub township_id: TownshipId,
 }
 
 /// What became of one posted record.
@@ -429,69 +535,90 @@ pub enum Outcome {
 }
 
 /// A stored sale, summarised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SaleRow {
     /// Id.
-    pub id: String,
+    pub id: SaleId,
     /// Site.
-    pub site_id: i64,
+    pub site_id: SiteId,
     /// Terminal.
-    pub terminal_id: i64,
+    pub terminal_id: TerminalId,
     /// Cashier.
-    pub cashier_id: i64,
-    /// Unix ms.
-    pub sold_at: i64,
-    /// ISO date.
-    pub business_date: String,
+    pub cashier_id: UserId,
+    /// By the terminal's clock.
+    pub sold_at: DateTime<Utc>,
+    /// Business date.
+    pub business_date: NaiveDate,
     /// Slot.
-    pub slot: String,
-    /// Fen.
-    pub total_paid: i64,
-    /// Fen.
-    pub subsidy_total: i64,
-    /// Fen.
-    pub cash_taken: i64,
+    pub slot: Slot,
+    /// Total paid.
+    pub total_paid: Money,
+    /// Subsidy claimed by the terminal.
+    pub subsidy_total: Money,
+    /// Cash put in the drawer.
+    pub cash_taken: Money,
     /// `cash` or `qr`.
     pub payment_method: String,
     /// Canonical JSON of the sale as posted.
     pub body: String,
-    /// Unix ms when the backend received it.
-    pub received_at: i64,
+    /// When the backend received it.
+    pub received_at: DateTime<Utc>,
     /// The void's id, if voided.
-    pub void_id: Option<String>,
+    pub void_id: Option<VoidId>,
+}
+
+impl FromRow<'_, AnyRow> for SaleRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(SaleRow {
+            id: SaleId(decode::uuid(row, "id")?),
+            site_id: SiteId(decode::int(row, "site_id")?),
+            terminal_id: TerminalId(decode::int(row, "terminal_id")?),
+            cashier_id: UserId(decode::int(row, "cashier_id")?),
+            sold_at: decode::time(row, "sold_at")?,
+            business_date: decode::date(row, "business_date")?,
+            slot: decode::slot(row, "slot")?,
+            total_paid: decode::money(row, "total_paid")?,
+            subsidy_total: decode::money(row, "subsidy_total")?,
+            cash_taken: decode::money(row, "cash_taken")?,
+            payment_method: decode::text(row, "payment_method")?,
+            body: decode::text(row, "body")?,
+            received_at: decode::time(row, "received_at")?,
+            void_id: decode::opt_uuid(row, "void_id")?.map(VoidId),
+        })
+    }
 }
 
 /// A stored sale line with the backend's verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SaleLineRow {
     /// Sale.
-    pub sale_id: String,
+    pub sale_id: SaleId,
     /// 1-based.
     pub line_no: i64,
     /// Kind.
     pub kind: String,
     /// Diner.
-    pub diner_id: Option<i64>,
+    pub diner_id: Option<DinerId>,
     /// Extra's name.
     pub name: Option<String>,
     /// Quantity.
     pub quantity: i64,
     /// Terminal's standard price.
-    pub standard: Option<i64>,
+    pub standard: Option<Money>,
     /// Charged.
-    pub amount: i64,
+    pub amount: Money,
     /// Terminal's subsidy.
-    pub subsidy: i64,
+    pub subsidy: Money,
     /// Terminal's bracket.
     pub bracket: Option<String>,
     /// Terminal's category.
     pub category: Option<String>,
     /// Backend's standard price.
-    pub expected_standard: Option<i64>,
+    pub expected_standard: Option<Money>,
     /// Backend's price.
-    pub expected_paid: Option<i64>,
+    pub expected_paid: Option<Money>,
     /// Backend's subsidy.
-    pub expected_subsidy: Option<i64>,
+    pub expected_subsidy: Option<Money>,
     /// Backend's bracket.
     pub expected_bracket: Option<String>,
     /// Backend's category.
@@ -502,29 +629,71 @@ pub struct SaleLineRow {
     pub verdict: String,
 }
 
+impl FromRow<'_, AnyRow> for SaleLineRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(SaleLineRow {
+            sale_id: SaleId(decode::uuid(row, "sale_id")?),
+            line_no: decode::int(row, "line_no")?,
+            kind: decode::text(row, "kind")?,
+            diner_id: decode::opt_int(row, "diner_id")?.map(DinerId),
+            name: decode::opt_text(row, "name")?,
+            quantity: decode::int(row, "quantity")?,
+            standard: decode::opt_money(row, "standard")?,
+            amount: decode::money(row, "amount")?,
+            subsidy: decode::money(row, "subsidy")?,
+            bracket: decode::opt_text(row, "bracket")?,
+            category: decode::opt_text(row, "category")?,
+            expected_standard: decode::opt_money(row, "expected_standard")?,
+            expected_paid: decode::opt_money(row, "expected_paid")?,
+            expected_subsidy: decode::opt_money(row, "expected_subsidy")?,
+            expected_bracket: decode::opt_text(row, "expected_bracket")?,
+            expected_category: decode::opt_text(row, "expected_category")?,
+            expected_reason: decode::opt_text(row, "expected_reason")?,
+            verdict: decode::text(row, "verdict")?,
+        })
+    }
+}
+
 /// A shift as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShiftRow {
-    /// Id (UUID text made on the terminal).
-    pub id: String,
+    /// Id made on the terminal.
+    pub id: ShiftId,
     /// Township of the site.
-    pub township_id: i64,
+    pub township_id: TownshipId,
     /// Site.
-    pub site_id: i64,
+    pub site_id: SiteId,
     /// Terminal.
-    pub terminal_id: i64,
+    pub terminal_id: TerminalId,
     /// Cashier.
-    pub cashier_id: i64,
-    /// Unix ms.
-    pub opened_at: i64,
-    /// Cash in the drawer at opening, fen.
-    pub opening_float: i64,
-    /// Unix ms.
-    pub closed_at: Option<i64>,
-    /// Cash counted at closing, fen.
-    pub counted_cash: Option<i64>,
-    /// Opening float + cash sales − voided cash sales, fen.
-    pub expected_cash: Option<i64>,
+    pub cashier_id: UserId,
+    /// Opened (kept to the millisecond).
+    pub opened_at: DateTime<Utc>,
+    /// Cash in the drawer at opening.
+    pub opening_float: Money,
+    /// Closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Cash counted at closing.
+    pub counted_cash: Option<Money>,
+    /// Opening float + cash sales − voided cash sales, at the close.
+    pub expected_cash: Option<Money>,
+}
+
+impl FromRow<'_, AnyRow> for ShiftRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(ShiftRow {
+            id: ShiftId(decode::uuid(row, "id")?),
+            township_id: TownshipId(decode::int(row, "township_id")?),
+            site_id: SiteId(decode::int(row, "site_id")?),
+            terminal_id: TerminalId(decode::int(row, "terminal_id")?),
+            cashier_id: UserId(decode::int(row, "cashier_id")?),
+            opened_at: decode::time(row, "opened_at")?,
+            opening_float: decode::money(row, "opening_float")?,
+            closed_at: decode::opt_time(row, "closed_at")?,
+            counted_cash: decode::opt_money(row, "counted_cash")?,
+            expected_cash: decode::opt_money(row, "expected_cash")?,
+        })
+    }
 }
 
 /// Result of closing a shift.
@@ -576,19 +745,6 @@ impl Db {
             .execute(&self.pool)
             .await?
             .rows_affected())
-    }
-}
-
-/// A boolean column read as an integer: the `Any` driver cannot read a
-/// SQLite column declared BOOLEAN, so queries select
-/// `CASE WHEN active THEN 1 ELSE 0 END`.
-#[derive(Debug, Clone, Copy, sqlx::Type)]
-#[sqlx(transparent)]
-struct Flag(i64);
-
-impl From<Flag> for bool {
-    fn from(f: Flag) -> bool {
-        f.0 != 0
     }
 }
 

@@ -3,6 +3,13 @@
 use super::audit::{audit_value, now_ms, write_audit};
 use super::*;
 
+/// The columns a [`User`] is read from.
+const USER_COLUMNS: &str = "id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active";
+/// The columns a [`Terminal`] is read from.
+const TERMINAL_COLUMNS: &str = "id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active";
+/// The columns a [`Site`] is read from.
+const SITE_COLUMNS: &str = "id, township_id, name, kind, utc_offset_minutes";
+
 impl Db {
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn has_users(&self) -> StoreResult<bool> {
@@ -40,10 +47,10 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn township(&self, id: i64) -> StoreResult<Option<Township>> {
+    pub async fn township(&self, id: TownshipId) -> StoreResult<Option<Township>> {
         Ok(
             sqlx::query_as("SELECT id, name FROM townships WHERE id = $1")
-                .bind(id)
+                .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?,
         )
@@ -52,12 +59,12 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, audit))]
     pub async fn insert_site(&self, site: NewSite, audit: AuditEntry) -> StoreResult<Site> {
         let mut tx = self.begin_write().await?;
-        let s: Site = sqlx::query_as(
+        let s: Site = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO sites (township_id, name, kind, utc_offset_minutes, created_at)
              VALUES ($1, $2, $3, $4, $5)
-             RETURNING id, township_id, name, kind, utc_offset_minutes",
-        )
-        .bind(site.township_id)
+             RETURNING {SITE_COLUMNS}"
+        )))
+        .bind(site.township_id.0)
         .bind(&site.name)
         .bind(site.kind.as_str())
         .bind(site.utc_offset_minutes)
@@ -74,22 +81,22 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn sites(&self, township: Option<i64>) -> StoreResult<Vec<Site>> {
-        Ok(sqlx::query_as(
-            "SELECT id, township_id, name, kind, utc_offset_minutes FROM sites
-             WHERE ($1 IS NULL OR township_id = $1) ORDER BY id",
-        )
-        .bind(township)
+    pub async fn sites(&self, township: Option<TownshipId>) -> StoreResult<Vec<Site>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SITE_COLUMNS} FROM sites
+             WHERE ($1 IS NULL OR township_id = $1) ORDER BY id"
+        )))
+        .bind(township.map(|t| t.0))
         .fetch_all(&self.pool)
         .await?)
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn site(&self, id: i64) -> StoreResult<Option<Site>> {
-        Ok(sqlx::query_as(
-            "SELECT id, township_id, name, kind, utc_offset_minutes FROM sites WHERE id = $1",
-        )
-        .bind(id)
+    pub async fn site(&self, id: SiteId) -> StoreResult<Option<Site>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SITE_COLUMNS} FROM sites WHERE id = $1"
+        )))
+        .bind(id.0)
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -98,15 +105,15 @@ impl Db {
     pub async fn insert_user(&self, user: NewUser, audit: AuditEntry) -> StoreResult<User> {
         let mut tx = self.begin_write().await?;
         let u: User = sqlx::query_as(
-            "INSERT INTO users (username, display_name, role, township_id, site_id, password_hash, active, created_at)
+            sqlx::AssertSqlSafe(format!("INSERT INTO users (username, display_name, role, township_id, site_id, password_hash, active, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             RETURNING id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active",
+             RETURNING {USER_COLUMNS}")),
         )
         .bind(&user.username)
         .bind(&user.display_name)
         .bind(user.role.as_str())
-        .bind(user.township_id)
-        .bind(user.site_id)
+        .bind(user.township_id.map(|t| t.0))
+        .bind(user.site_id.map(|s| s.0))
         .bind(&user.password_hash)
         .bind(true)
         .bind(now_ms())
@@ -122,22 +129,22 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn user(&self, id: i64) -> StoreResult<Option<User>> {
-        Ok(sqlx::query_as(
-            "SELECT id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active FROM users WHERE id = $1",
-        )
-        .bind(id)
+    pub async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id.0)
         .fetch_optional(&self.pool)
         .await?)
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn users(&self, township: Option<i64>) -> StoreResult<Vec<User>> {
-        Ok(sqlx::query_as(
-            "SELECT id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active FROM users
-             WHERE ($1 IS NULL OR township_id = $1) ORDER BY id",
-        )
-        .bind(township)
+    pub async fn users(&self, township: Option<TownshipId>) -> StoreResult<Vec<User>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users
+             WHERE ($1 IS NULL OR township_id = $1) ORDER BY id"
+        )))
+        .bind(township.map(|t| t.0))
         .fetch_all(&self.pool)
         .await?)
     }
@@ -153,34 +160,34 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, password_hash, audit))]
     pub async fn update_user_login(
         &self,
-        id: i64,
+        id: UserId,
         password_hash: Option<String>,
         active: Option<bool>,
         audit: AuditEntry,
     ) -> StoreResult<User> {
         let mut tx = self.begin_write().await?;
-        let before: Option<User> = sqlx::query_as(
-            "SELECT id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active FROM users WHERE id = $1",
-        )
-        .bind(id)
+        let before: Option<User> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(before) = before else {
             return Err(StoreError::NotFound);
         };
         let after: User = sqlx::query_as(
-            "UPDATE users SET password_hash = COALESCE($2, password_hash), active = COALESCE($3, active)
+            sqlx::AssertSqlSafe(format!("UPDATE users SET password_hash = COALESCE($2, password_hash), active = COALESCE($3, active)
              WHERE id = $1
-             RETURNING id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active",
+             RETURNING {USER_COLUMNS}")),
         )
-        .bind(id)
+        .bind(id.0)
         .bind(&password_hash)
         .bind(active)
         .fetch_one(&mut *tx)
         .await?;
         if password_hash.is_some() || active == Some(false) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
+                .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -200,35 +207,39 @@ impl Db {
     pub async fn insert_session(
         &self,
         token_hash: &str,
-        user_id: i64,
-        now: i64,
-        expires_at: i64,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
         // Forget this user's expired sessions while here.
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
-            .bind(user_id)
-            .bind(now)
+            .bind(user_id.0)
+            .bind(now.timestamp_millis())
             .execute(&self.pool)
             .await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
-            .bind(user_id)
-            .bind(now)
-            .bind(expires_at)
+            .bind(user_id.0)
+            .bind(now.timestamp_millis())
+            .bind(expires_at.timestamp_millis())
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     #[tracing::instrument(level = "debug", skip(self, token_hash))]
-    pub async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<User>> {
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>> {
         Ok(sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.role, u.township_id, u.site_id, CASE WHEN u.active THEN 1 ELSE 0 END AS active
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active",
         )
         .bind(token_hash)
-        .bind(now)
+        .bind(now.timestamp_millis())
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -245,17 +256,17 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, token_hash, audit))]
     pub async fn insert_terminal(
         &self,
-        site_id: i64,
+        site_id: SiteId,
         name: &str,
         token_hash: &str,
         audit: AuditEntry,
     ) -> StoreResult<Terminal> {
         let mut tx = self.begin_write().await?;
         let t: Terminal = sqlx::query_as(
-            "INSERT INTO terminals (site_id, name, token_hash, active, created_at) VALUES ($1, $2, $3, $4, $5)
-             RETURNING id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active",
+            sqlx::AssertSqlSafe(format!("INSERT INTO terminals (site_id, name, token_hash, active, created_at) VALUES ($1, $2, $3, $4, $5)
+             RETURNING {TERMINAL_COLUMNS}")),
         )
-        .bind(site_id)
+        .bind(site_id.0)
         .bind(name)
         .bind(token_hash)
         .bind(true)
@@ -271,35 +282,38 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn terminal(&self, id: i64) -> StoreResult<Option<Terminal>> {
-        Ok(sqlx::query_as("SELECT id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active FROM terminals WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+    pub async fn terminal(&self, id: TerminalId) -> StoreResult<Option<Terminal>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TERMINAL_COLUMNS} FROM terminals WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     #[tracing::instrument(level = "debug", skip(self, token_hash, audit))]
     pub async fn update_terminal(
         &self,
-        id: i64,
+        id: TerminalId,
         active: Option<bool>,
         token_hash: Option<String>,
         audit: AuditEntry,
     ) -> StoreResult<Terminal> {
         let mut tx = self.begin_write().await?;
-        let before: Option<Terminal> =
-            sqlx::query_as("SELECT id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active FROM terminals WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let before: Option<Terminal> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TERMINAL_COLUMNS} FROM terminals WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(before) = before else {
             return Err(StoreError::NotFound);
         };
         let after: Terminal = sqlx::query_as(
-            "UPDATE terminals SET active = COALESCE($2, active), token_hash = COALESCE($3, token_hash)
-             WHERE id = $1 RETURNING id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active",
+            sqlx::AssertSqlSafe(format!("UPDATE terminals SET active = COALESCE($2, active), token_hash = COALESCE($3, token_hash)
+             WHERE id = $1 RETURNING {TERMINAL_COLUMNS}")),
         )
-        .bind(id)
+        .bind(id.0)
         .bind(active)
         .bind(&token_hash)
         .fetch_one(&mut *tx)
@@ -318,18 +332,20 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn terminals(&self, site_id: i64) -> StoreResult<Vec<Terminal>> {
-        Ok(sqlx::query_as("SELECT id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active FROM terminals WHERE site_id = $1 ORDER BY id")
-            .bind(site_id)
-            .fetch_all(&self.pool)
-            .await?)
+    pub async fn terminals(&self, site_id: SiteId) -> StoreResult<Vec<Terminal>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TERMINAL_COLUMNS} FROM terminals WHERE site_id = $1 ORDER BY id"
+        )))
+        .bind(site_id.0)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     #[tracing::instrument(level = "debug", skip(self, token_hash))]
     pub async fn terminal_by_token(&self, token_hash: &str) -> StoreResult<Option<Terminal>> {
-        Ok(sqlx::query_as(
-            "SELECT id, site_id, name, CASE WHEN active THEN 1 ELSE 0 END AS active FROM terminals WHERE token_hash = $1 AND active",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TERMINAL_COLUMNS} FROM terminals WHERE token_hash = $1 AND active"
+        )))
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?)
@@ -338,27 +354,41 @@ impl Db {
 
 /// A cashier as the terminals get them: with the PIN hash they check
 /// offline.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TerminalCashier {
     /// Id.
-    pub id: i64,
+    pub id: UserId,
     /// Name shown.
     pub display_name: String,
     /// argon2id PHC string of the PIN; `None` until an administrator sets one.
     pub pin_hash: Option<String>,
     /// A supervisor's PIN approves voids.
-    #[sqlx(try_from = "Flag")]
     pub supervisor: bool,
+}
+
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for TerminalCashier {
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(TerminalCashier {
+            id: UserId(super::decode::int(row, "id")?),
+            display_name: super::decode::text(row, "display_name")?,
+            pin_hash: super::decode::opt_text(row, "pin_hash")?,
+            supervisor: super::decode::flag(row, "supervisor")?,
+        })
+    }
 }
 
 impl Db {
     /// The township's key for hashing resident ID numbers on terminals;
     /// `fresh` (random) becomes the key when the township has none yet.
     #[tracing::instrument(level = "debug", skip(self, fresh))]
-    pub async fn township_id_hash_key(&self, township_id: i64, fresh: &str) -> StoreResult<String> {
+    pub async fn township_id_hash_key(
+        &self,
+        township_id: TownshipId,
+        fresh: &str,
+    ) -> StoreResult<String> {
         let found: Option<String> =
             sqlx::query_scalar("SELECT id_hash_key FROM township_keys WHERE township_id = $1")
-                .bind(township_id)
+                .bind(township_id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         if let Some(k) = found {
@@ -370,14 +400,14 @@ impl Db {
             "INSERT INTO township_keys (township_id, id_hash_key, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (township_id) DO NOTHING",
         )
-        .bind(township_id)
+        .bind(township_id.0)
         .bind(fresh)
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
         let key: String =
             sqlx::query_scalar("SELECT id_hash_key FROM township_keys WHERE township_id = $1")
-                .bind(township_id)
+                .bind(township_id.0)
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
@@ -388,8 +418,8 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn terminal_cashiers(
         &self,
-        township_id: i64,
-        site_id: i64,
+        township_id: TownshipId,
+        site_id: SiteId,
     ) -> StoreResult<Vec<TerminalCashier>> {
         Ok(sqlx::query_as(
             "SELECT id, display_name, pin_hash, CASE WHEN supervisor THEN 1 ELSE 0 END AS supervisor
@@ -397,8 +427,8 @@ impl Db {
              WHERE township_id = $1 AND site_id = $2 AND role = 'cashier' AND active
              ORDER BY id",
         )
-        .bind(township_id)
-        .bind(site_id)
+        .bind(township_id.0)
+        .bind(site_id.0)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -408,7 +438,7 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, pin_hash, audit))]
     pub async fn set_cashier_pin(
         &self,
-        id: i64,
+        id: UserId,
         pin_hash: &str,
         supervisor: bool,
         audit: AuditEntry,
@@ -417,17 +447,17 @@ impl Db {
         let before: Option<(i64,)> = sqlx::query_as(
             "SELECT CASE WHEN supervisor THEN 1 ELSE 0 END FROM users WHERE id = $1 AND role = 'cashier'",
         )
-        .bind(id)
+        .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;
         let Some((was_supervisor,)) = before else {
             return Err(StoreError::NotFound);
         };
-        let after: User = sqlx::query_as(
+        let after: User = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE users SET pin_hash = $2, supervisor = $3 WHERE id = $1
-             RETURNING id, username, display_name, role, township_id, site_id, CASE WHEN active THEN 1 ELSE 0 END AS active",
-        )
-        .bind(id)
+             RETURNING {USER_COLUMNS}"
+        )))
+        .bind(id.0)
         .bind(pin_hash)
         .bind(supervisor)
         .fetch_one(&mut *tx)

@@ -9,7 +9,7 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, diners, actor), fields(count = diners.len()))]
     pub async fn insert_diners(
         &self,
-        township_id: i64,
+        township_id: TownshipId,
         diners: Vec<DinerFields>,
         actor: Actor,
     ) -> StoreResult<Vec<DinerRow>> {
@@ -23,17 +23,17 @@ impl Db {
                     inactive_since, categories, version, updated_at, active_from)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {DINER_COLUMNS}"
             )))
-            .bind(township_id)
+            .bind(township_id.0)
             .bind(&d.name)
             .bind(&d.resident_id)
-            .bind(&d.birth_date)
+            .bind(d.birth_date.map(|b| b.to_string()))
             .bind(&d.village)
             .bind(&d.card_no)
-            .bind(&d.inactive_since)
-            .bind(&d.categories)
+            .bind(d.inactive_since.map(|i| i.to_string()))
+            .bind(categories_json(&d.categories)?)
             .bind(version)
             .bind(now)
-            .bind(&d.active_from)
+            .bind(d.active_from.map(|a| a.to_string()))
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| unique_or(e, "a diner with this ID number is already on the roster"))?;
@@ -59,7 +59,7 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, d, actor))]
     pub async fn update_diner(
         &self,
-        id: i64,
+        id: DinerId,
         d: DinerFields,
         actor: Actor,
     ) -> StoreResult<DinerRow> {
@@ -67,7 +67,7 @@ impl Db {
         let before: Option<DinerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DINER_COLUMNS} FROM diners WHERE id = $1"
         )))
-        .bind(id)
+        .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(before) = before else {
@@ -80,17 +80,17 @@ impl Db {
                 active_from = $11
              WHERE id = $1 RETURNING {DINER_COLUMNS}"
         )))
-        .bind(id)
+        .bind(id.0)
         .bind(&d.name)
         .bind(&d.resident_id)
-        .bind(&d.birth_date)
+        .bind(d.birth_date.map(|b| b.to_string()))
         .bind(&d.village)
         .bind(&d.card_no)
-        .bind(&d.inactive_since)
-        .bind(&d.categories)
+        .bind(d.inactive_since.map(|i| i.to_string()))
+        .bind(categories_json(&d.categories)?)
         .bind(version)
         .bind(now_ms())
-        .bind(&d.active_from)
+        .bind(d.active_from.map(|a| a.to_string()))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_or(e, "a diner with this ID number is already on the roster"))?;
@@ -112,21 +112,25 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn diner(&self, id: i64) -> StoreResult<Option<DinerRow>> {
+    pub async fn diner(&self, id: DinerId) -> StoreResult<Option<DinerRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DINER_COLUMNS} FROM diners WHERE id = $1"
         )))
-        .bind(id)
+        .bind(id.0)
         .fetch_optional(&self.pool)
         .await?)
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn diners_since(&self, township_id: i64, since: i64) -> StoreResult<Vec<DinerRow>> {
+    pub async fn diners_since(
+        &self,
+        township_id: TownshipId,
+        since: i64,
+    ) -> StoreResult<Vec<DinerRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DINER_COLUMNS} FROM diners WHERE township_id = $1 AND version > $2 ORDER BY id"
         )))
-        .bind(township_id)
+        .bind(township_id.0)
         .bind(since)
         .fetch_all(&self.pool)
         .await?)
@@ -135,18 +139,22 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, ids), fields(count = ids.len()))]
     pub async fn diners_by_ids(
         &self,
-        township_id: i64,
-        ids: Vec<i64>,
+        township_id: TownshipId,
+        ids: Vec<DinerId>,
     ) -> StoreResult<Vec<DinerRow>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         // Integers only, so writing them into the text is safe.
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let list = ids
+            .iter()
+            .map(|d| d.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DINER_COLUMNS} FROM diners WHERE township_id = $1 AND id IN ({list})"
         )))
-        .bind(township_id)
+        .bind(township_id.0)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -168,8 +176,8 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, body, audit))]
     pub async fn upsert_policy(
         &self,
-        site_id: i64,
-        effective_from: &str,
+        site_id: SiteId,
+        effective_from: NaiveDate,
         body: &str,
         audit: AuditEntry,
     ) -> StoreResult<PolicyRow> {
@@ -177,8 +185,8 @@ impl Db {
         let before: Option<String> = sqlx::query_scalar(
             "SELECT body FROM policies WHERE site_id = $1 AND effective_from = $2",
         )
-        .bind(site_id)
-        .bind(effective_from)
+        .bind(site_id.0)
+        .bind(effective_from.to_string())
         .fetch_optional(&mut *tx)
         .await?;
         let version = bump(&mut tx, "policy").await?;
@@ -188,8 +196,8 @@ impl Db {
              ON CONFLICT (site_id, effective_from) DO UPDATE SET body = excluded.body, version = excluded.version
              RETURNING id, site_id, effective_from, body, version",
         )
-        .bind(site_id)
-        .bind(effective_from)
+        .bind(site_id.0)
+        .bind(effective_from.to_string())
         .bind(body)
         .bind(version)
         .bind(now_ms())
@@ -210,14 +218,20 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn policies_since(&self, site_id: i64, since: i64) -> StoreResult<Vec<PolicyRow>> {
+    pub async fn policies_since(&self, site_id: SiteId, since: i64) -> StoreResult<Vec<PolicyRow>> {
         Ok(sqlx::query_as(
             "SELECT id, site_id, effective_from, body, version FROM policies
              WHERE site_id = $1 AND version > $2 ORDER BY effective_from",
         )
-        .bind(site_id)
+        .bind(site_id.0)
         .bind(since)
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// Category grants as the JSON the diners table keeps.
+fn categories_json(grants: &[CategoryGrant]) -> StoreResult<String> {
+    serde_json::to_string(grants)
+        .map_err(|e| StoreError::Corrupt(format!("cannot write the categories: {e}")))
 }

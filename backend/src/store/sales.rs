@@ -1,8 +1,6 @@
 //! Sales, voids and shifts: stored exactly once each.
 
-use canteen_core::SaleId;
 use canteen_core::first_meal::{MealOrder, is_first_sold};
-use chrono::DateTime;
 use sqlx::Any;
 
 use super::audit::{now_ms, write_audit};
@@ -17,7 +15,7 @@ impl Db {
     pub async fn insert_sales(
         &self,
         sales: Vec<SaleToStore>,
-        received_at: i64,
+        received_at: DateTime<Utc>,
     ) -> StoreResult<Vec<Outcome>> {
         self.writer.sales(sales, received_at).await
     }
@@ -27,17 +25,17 @@ impl Db {
     pub async fn insert_voids(
         &self,
         voids: Vec<VoidToStore>,
-        received_at: i64,
+        received_at: DateTime<Utc>,
     ) -> StoreResult<Vec<Outcome>> {
         self.writer.voids(voids, received_at).await
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn sale(&self, id: &str) -> StoreResult<Option<SaleRow>> {
+    pub async fn sale(&self, id: SaleId) -> StoreResult<Option<SaleRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {SALE_COLUMNS} FROM sales s LEFT JOIN voids v ON v.sale_id = s.id WHERE s.id = $1"
         )))
-        .bind(id)
+        .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -47,24 +45,24 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn meal_contest(
         &self,
-        township_id: i64,
-        diner_id: i64,
-        business_date: &str,
-        slot: &str,
+        township_id: TownshipId,
+        diner_id: DinerId,
+        business_date: NaiveDate,
+        slot: Slot,
     ) -> StoreResult<Vec<MealOrder>> {
         let mut conn = self.pool.acquire().await?;
         contest(&mut conn, township_id, diner_id, business_date, slot).await
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn sale_lines(&self, id: &str) -> StoreResult<Vec<SaleLineRow>> {
+    pub async fn sale_lines(&self, id: SaleId) -> StoreResult<Vec<SaleLineRow>> {
         Ok(sqlx::query_as(
             "SELECT sale_id, line_no, kind, diner_id, name, quantity, standard, amount, subsidy, bracket,
                 category, expected_standard, expected_paid, expected_subsidy, expected_bracket,
                 expected_category, expected_reason, verdict
              FROM sale_lines WHERE sale_id = $1 ORDER BY line_no",
         )
-        .bind(id)
+        .bind(id.to_string())
         .fetch_all(&self.pool)
         .await?)
     }
@@ -72,7 +70,7 @@ impl Db {
     /// The stored lines of these sales with the backend's verdicts (the
     /// answer to a terminal's post), in sale and line order.
     #[tracing::instrument(level = "debug", skip(self, ids), fields(count = ids.len()))]
-    pub async fn sale_lines_of(&self, ids: &[String]) -> StoreResult<Vec<SaleLineRow>> {
+    pub async fn sale_lines_of(&self, ids: &[SaleId]) -> StoreResult<Vec<SaleLineRow>> {
         let mut rows = Vec::with_capacity(ids.len());
         // Batches are at most 500 sales; keep each statement's parameters few.
         for chunk in ids.chunks(100) {
@@ -86,7 +84,7 @@ impl Db {
             );
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
             for id in chunk {
-                q = q.bind(id);
+                q = q.bind(id.to_string());
             }
             let found: Vec<SaleLineRow> = q.fetch_all(&self.pool).await?;
             rows.extend(found);
@@ -94,12 +92,12 @@ impl Db {
         Ok(rows)
     }
 
-    #[tracing::instrument(level = "debug", skip(self, site), fields(site = site.id))]
+    #[tracing::instrument(level = "debug", skip(self, site), fields(site = site.id.0))]
     pub async fn sales_for_site(
         &self,
         site: &Site,
-        from: &str,
-        to: &str,
+        from: NaiveDate,
+        to: NaiveDate,
     ) -> StoreResult<Vec<SaleRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {SALE_COLUMNS} FROM sales s LEFT JOIN voids v ON v.sale_id = s.id
@@ -107,21 +105,22 @@ impl Db {
                AND s.business_date >= $2 AND s.business_date <= $3
              ORDER BY s.sold_at, s.id"
         )))
-        .bind(site.id)
-        .bind(from)
-        .bind(to)
-        .bind(site.township_id)
+        .bind(site.id.0)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .bind(site.township_id.0)
         .fetch_all(&self.pool)
         .await?)
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    pub async fn sales_totals(&self) -> StoreResult<(i64, i64)> {
-        Ok(sqlx::query_as(
+    pub async fn sales_totals(&self) -> StoreResult<(i64, Money)> {
+        let (count, fen): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(total_paid), 0) AS BIGINT) FROM sales",
         )
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok((count, Money::from_fen(fen)))
     }
 
     #[tracing::instrument(level = "debug", skip(self, shift), fields(id = %shift.id))]
@@ -131,14 +130,14 @@ impl Db {
             "INSERT INTO shifts (id, site_id, terminal_id, cashier_id, opened_at, opening_float, received_at, township_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
         )
-        .bind(&shift.id)
-        .bind(shift.site_id)
-        .bind(shift.terminal_id)
-        .bind(shift.cashier_id)
-        .bind(shift.opened_at)
-        .bind(shift.opening_float)
+        .bind(shift.id.to_string())
+        .bind(shift.site_id.0)
+        .bind(shift.terminal_id.0)
+        .bind(shift.cashier_id.0)
+        .bind(shift.opened_at.timestamp_millis())
+        .bind(shift.opening_float.fen())
         .bind(now_ms())
-        .bind(shift.township_id)
+        .bind(shift.township_id.0)
         .execute(&mut *tx)
         .await?;
         let outcome = if res.rows_affected() == 1 {
@@ -148,7 +147,7 @@ impl Db {
                 "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
                  FROM shifts WHERE id = $1",
             )
-            .bind(&shift.id)
+            .bind(shift.id.to_string())
             .fetch_optional(&mut *tx)
             .await?;
             match stored {
@@ -157,13 +156,13 @@ impl Db {
                         s.township_id,
                         s.terminal_id,
                         s.cashier_id,
-                        s.opened_at,
+                        s.opened_at.timestamp_millis(),
                         s.opening_float,
                     ) == (
                         shift.township_id,
                         shift.terminal_id,
                         shift.cashier_id,
-                        shift.opened_at,
+                        shift.opened_at.timestamp_millis(),
                         shift.opening_float,
                     ) =>
                 {
@@ -179,31 +178,32 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn close_shift(
         &self,
-        id: &str,
-        township_id: i64,
-        terminal_id: i64,
-        closed_at: i64,
-        counted_cash: i64,
+        id: ShiftId,
+        township_id: TownshipId,
+        terminal_id: TerminalId,
+        closed_at: DateTime<Utc>,
+        counted_cash: Money,
     ) -> StoreResult<CloseOutcome> {
         let mut tx = self.begin_write().await?;
         let stored: Option<ShiftRow> = sqlx::query_as(
             "SELECT id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash
              FROM shifts WHERE township_id = $3 AND id = $1 AND terminal_id = $2",
         )
-        .bind(id)
-        .bind(terminal_id)
-        .bind(township_id)
+        .bind(id.to_string())
+        .bind(terminal_id.0)
+        .bind(township_id.0)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(shift) = stored else {
             return Err(StoreError::NotFound);
         };
-        if closed_at < shift.opened_at {
+        if closed_at.timestamp_millis() < shift.opened_at.timestamp_millis() {
             return Ok(CloseOutcome::BeforeOpening(shift));
         }
         if shift.closed_at.is_some() {
-            let same =
-                shift.closed_at == Some(closed_at) && shift.counted_cash == Some(counted_cash);
+            let same = shift.closed_at.map(|c| c.timestamp_millis())
+                == Some(closed_at.timestamp_millis())
+                && shift.counted_cash == Some(counted_cash);
             return Ok(if same {
                 CloseOutcome::Closed(shift)
             } else {
@@ -216,24 +216,27 @@ impl Db {
                AND s.sold_at >= $3 AND s.sold_at <= $4
                AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.township_id = $5 AND v.sale_id = s.id)",
         )
-        .bind(shift.terminal_id)
-        .bind(shift.cashier_id)
-        .bind(shift.opened_at)
-        .bind(closed_at)
-        .bind(shift.township_id)
+        .bind(shift.terminal_id.0)
+        .bind(shift.cashier_id.0)
+        .bind(shift.opened_at.timestamp_millis())
+        .bind(closed_at.timestamp_millis())
+        .bind(shift.township_id.0)
         .fetch_one(&mut *tx)
         .await?;
-        let expected = shift.opening_float.saturating_add(cash);
+        let expected = shift
+            .opening_float
+            .checked_add(Money::from_fen(cash))
+            .ok_or_else(|| StoreError::Corrupt(format!("shift {id}: cash beyond range")))?;
         let row: ShiftRow = sqlx::query_as(
             "UPDATE shifts SET closed_at = $2, counted_cash = $3, expected_cash = $4
              WHERE township_id = $5 AND id = $1
              RETURNING id, township_id, site_id, terminal_id, cashier_id, opened_at, opening_float, closed_at, counted_cash, expected_cash",
         )
-        .bind(id)
-        .bind(closed_at)
-        .bind(counted_cash)
-        .bind(expected)
-        .bind(shift.township_id)
+        .bind(id.to_string())
+        .bind(closed_at.timestamp_millis())
+        .bind(counted_cash.fen())
+        .bind(expected.fen())
+        .bind(shift.township_id.0)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -244,7 +247,7 @@ impl Db {
 pub(super) async fn insert_one_sale<'c>(
     tx: &mut sqlx::Transaction<'c, Any>,
     sale: &SaleToStore,
-    received_at: i64,
+    received_at: DateTime<Utc>,
 ) -> StoreResult<Outcome> {
     let res = sqlx::query(
         "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot,
@@ -252,27 +255,27 @@ pub(super) async fn insert_one_sale<'c>(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO NOTHING",
     )
-    .bind(&sale.id)
-    .bind(sale.site_id)
-    .bind(sale.terminal_id)
-    .bind(sale.cashier_id)
-    .bind(sale.sold_at)
-    .bind(&sale.business_date)
-    .bind(&sale.slot)
-    .bind(sale.total_paid)
-    .bind(sale.subsidy_total)
-    .bind(sale.cash_taken)
+    .bind(sale.id.to_string())
+    .bind(sale.site_id.0)
+    .bind(sale.terminal_id.0)
+    .bind(sale.cashier_id.0)
+    .bind(sale.sold_at.timestamp_millis())
+    .bind(sale.business_date.to_string())
+    .bind(sale.slot.as_str())
+    .bind(sale.total_paid.fen())
+    .bind(sale.subsidy_total.fen())
+    .bind(sale.cash_taken.fen())
     .bind(&sale.payment_method)
     .bind(&sale.content_hash)
     .bind(&sale.body)
-    .bind(received_at)
-    .bind(sale.township_id)
+    .bind(received_at.timestamp_millis())
+    .bind(sale.township_id.0)
     .execute(&mut **tx)
     .await;
     if super::inserted(res)? == 0 {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT content_hash FROM sales WHERE id = $1")
-                .bind(&sale.id)
+                .bind(sale.id.to_string())
                 .fetch_optional(&mut **tx)
                 .await?;
         return Ok(if stored.as_deref() == Some(sale.content_hash.as_str()) {
@@ -287,7 +290,7 @@ pub(super) async fn insert_one_sale<'c>(
         // the core's rule (first sold, not first received), the same the
         // claim applies. Earlier lines of this sale are already written.
         let verdict = match (&line.first, line.diner_id) {
-            (Some(first), Some(diner)) if first.subsidy > 0 => {
+            (Some(first), Some(diner)) if first.subsidy > Money::ZERO => {
                 let others = meals_in_contest(tx, sale, diner).await?;
                 let meal = MealOrder {
                     line_index: i,
@@ -315,7 +318,8 @@ pub(super) async fn insert_one_sale<'c>(
             }
             _ => "not_subsidised",
         };
-        let line_no = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        let line_no = i64::try_from(i + 1)
+            .map_err(|_| StoreError::Corrupt(format!("sale {}: too many lines", sale.id)))?;
         sqlx::query(
             "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount,
                 subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy,
@@ -324,27 +328,27 @@ pub(super) async fn insert_one_sale<'c>(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
                 $20, $21)",
         )
-        .bind(&sale.id)
+        .bind(sale.id.to_string())
         .bind(line_no)
         .bind(&line.kind)
-        .bind(line.diner_id)
+        .bind(line.diner_id.map(|d| d.0))
         .bind(&line.name)
         .bind(line.quantity)
-        .bind(line.standard)
-        .bind(line.amount)
-        .bind(line.subsidy)
+        .bind(line.standard.map(Money::fen))
+        .bind(line.amount.fen())
+        .bind(line.subsidy.fen())
         .bind(&line.bracket)
         .bind(&line.category)
-        .bind(verdict.map(|v| v.standard))
-        .bind(verdict.map(|v| v.paid))
-        .bind(verdict.map(|v| v.subsidy))
+        .bind(verdict.map(|v| v.standard.fen()))
+        .bind(verdict.map(|v| v.paid.fen()))
+        .bind(verdict.map(|v| v.subsidy.fen()))
         .bind(verdict.and_then(|v| v.bracket.clone()))
         .bind(verdict.and_then(|v| v.category.clone()))
         .bind(verdict.map(|v| v.reason.clone()))
         .bind(word)
-        .bind(&sale.business_date)
-        .bind(&sale.slot)
-        .bind(sale.township_id)
+        .bind(sale.business_date.to_string())
+        .bind(sale.slot.as_str())
+        .bind(sale.township_id.0)
         .execute(&mut **tx)
         .await?;
     }
@@ -353,18 +357,13 @@ pub(super) async fn insert_one_sale<'c>(
 
 /// Where the lines of `sale` stand in the first-meal contest (line 0).
 fn sale_order(sale: &SaleToStore) -> StoreResult<MealOrder> {
-    meal_order(sale.sold_at, &sale.id, 1)
+    meal_order(sale.sold_at, sale.id, 1)
 }
 
 /// Where line `line_no` (1-based) of a stored sale stands in the
 /// first-meal contest; times at the millisecond the store keeps.
-pub fn meal_order(sold_at: i64, sale_id: &str, line_no: i64) -> StoreResult<MealOrder> {
-    let sold_at = DateTime::from_timestamp_millis(sold_at)
-        .ok_or_else(|| StoreError::Corrupt(format!("sale {sale_id}: sold_at {sold_at}")))?;
-    let sale_id = sale_id
-        .parse()
-        .map(SaleId)
-        .map_err(|e| StoreError::Corrupt(format!("sale id {sale_id}: {e}")))?;
+pub fn meal_order(sold_at: DateTime<Utc>, sale_id: SaleId, line_no: i64) -> StoreResult<MealOrder> {
+    let sold_at = decode::time_of(sold_at.timestamp_millis())?;
     let line_index = usize::try_from(line_no - 1)
         .map_err(|_| StoreError::Corrupt(format!("sale {sale_id}: line {line_no}")))?;
     Ok(MealOrder {
@@ -380,17 +379,17 @@ pub fn meal_order(sold_at: i64, sale_id: &str, line_no: i64) -> StoreResult<Meal
 async fn meals_in_contest(
     tx: &mut sqlx::Transaction<'_, Any>,
     sale: &SaleToStore,
-    diner: i64,
+    diner: DinerId,
 ) -> StoreResult<Vec<MealOrder>> {
-    contest(tx, sale.township_id, diner, &sale.business_date, &sale.slot).await
+    contest(tx, sale.township_id, diner, sale.business_date, sale.slot).await
 }
 
 async fn contest(
     conn: &mut sqlx::AnyConnection,
-    township_id: i64,
-    diner: i64,
-    business_date: &str,
-    slot: &str,
+    township_id: TownshipId,
+    diner: DinerId,
+    business_date: NaiveDate,
+    slot: Slot,
 ) -> StoreResult<Vec<MealOrder>> {
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT s.sold_at, l.sale_id, l.line_no FROM sale_lines l
@@ -399,26 +398,32 @@ async fn contest(
            AND l.kind = 'diner_meal' AND l.subsidy > 0
            AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = l.sale_id)",
     )
-    .bind(diner)
-    .bind(business_date)
-    .bind(slot)
-    .bind(township_id)
+    .bind(diner.0)
+    .bind(business_date.to_string())
+    .bind(slot.as_str())
+    .bind(township_id.0)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|(sold_at, sale_id, line_no)| meal_order(*sold_at, sale_id, *line_no))
+        .map(|(sold_at, sale_id, line_no)| {
+            meal_order(
+                decode::time_of(*sold_at)?,
+                SaleId(decode::uuid_of(sale_id)?),
+                *line_no,
+            )
+        })
         .collect()
 }
 
 pub(super) async fn insert_one_void<'c>(
     tx: &mut sqlx::Transaction<'c, Any>,
     void: &VoidToStore,
-    received_at: i64,
+    received_at: DateTime<Utc>,
 ) -> StoreResult<Outcome> {
     let sale_site: Option<i64> =
         sqlx::query_scalar("SELECT site_id FROM sales WHERE township_id = $2 AND id = $1")
-            .bind(&void.sale_id)
-            .bind(void.township_id)
+            .bind(void.sale_id.to_string())
+            .bind(void.township_id.0)
             .fetch_optional(&mut **tx)
             .await?;
     match sale_site {
@@ -428,7 +433,7 @@ pub(super) async fn insert_one_void<'c>(
                 void.sale_id
             )));
         }
-        Some(site) if site != void.site_id => {
+        Some(site) if site != void.site_id.0 => {
             return Ok(Outcome::Rejected(format!(
                 "sale {} was not made at this site",
                 void.sale_id
@@ -441,23 +446,23 @@ pub(super) async fn insert_one_void<'c>(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT DO NOTHING",
     )
-    .bind(&void.id)
-    .bind(&void.sale_id)
-    .bind(void.site_id)
-    .bind(void.terminal_id)
-    .bind(void.voided_by)
-    .bind(void.voided_at)
+    .bind(void.id.to_string())
+    .bind(void.sale_id.to_string())
+    .bind(void.site_id.0)
+    .bind(void.terminal_id.0)
+    .bind(void.voided_by.0)
+    .bind(void.voided_at.timestamp_millis())
     .bind(&void.reason)
     .bind(&void.content_hash)
     .bind(&void.body)
-    .bind(received_at)
-    .bind(void.township_id)
+    .bind(received_at.timestamp_millis())
+    .bind(void.township_id.0)
     .execute(&mut **tx)
     .await;
     if super::inserted(res)? == 0 {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT content_hash FROM voids WHERE id = $1")
-                .bind(&void.id)
+                .bind(void.id.to_string())
                 .fetch_optional(&mut **tx)
                 .await?;
         return Ok(match stored {
@@ -476,7 +481,7 @@ pub(super) async fn insert_one_void<'c>(
             township_id: Some(void.township_id),
             action: "sale.void".into(),
             entity: "sale".into(),
-            entity_id: void.sale_id.clone(),
+            entity_id: void.sale_id.to_string(),
             before: None,
             after: Some(void.body.clone()),
         },

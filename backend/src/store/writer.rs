@@ -11,6 +11,8 @@
 //! and the content hash, so two copies of a sale in one group, or in two
 //! backend processes on one PostgreSQL, are stored once.
 
+use canteen_core::Money;
+use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
@@ -35,12 +37,12 @@ type Reply = oneshot::Sender<StoreResult<Vec<Outcome>>>;
 enum Job {
     Sales {
         sales: Vec<SaleToStore>,
-        received_at: i64,
+        received_at: DateTime<Utc>,
         reply: Reply,
     },
     Voids {
         voids: Vec<VoidToStore>,
-        received_at: i64,
+        received_at: DateTime<Utc>,
         reply: Reply,
     },
 }
@@ -82,7 +84,7 @@ impl Writer {
     pub(super) async fn sales(
         &self,
         sales: Vec<SaleToStore>,
-        received_at: i64,
+        received_at: DateTime<Utc>,
     ) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Sales {
@@ -98,7 +100,7 @@ impl Writer {
     pub(super) async fn voids(
         &self,
         voids: Vec<VoidToStore>,
-        received_at: i64,
+        received_at: DateTime<Utc>,
     ) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Voids {
@@ -181,8 +183,8 @@ async fn try_group(
             Job::Voids { .. } => &[],
         })
         .flat_map(|s| s.lines.iter())
-        .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > 0))
-        .filter_map(|l| l.diner_id)
+        .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > Money::ZERO))
+        .filter_map(|l| l.diner_id.map(|d| d.0))
         .collect();
     dialect.lock_diners(&mut tx, &diners).await?;
     let mut results = Vec::with_capacity(group.len());
@@ -225,7 +227,7 @@ async fn try_group(
 async fn store_sales(
     tx: &mut Transaction<'static, Any>,
     sales: &[SaleToStore],
-    received_at: i64,
+    received_at: DateTime<Utc>,
 ) -> StoreResult<Vec<Outcome>> {
     let mut order: Vec<usize> = (0..sales.len()).collect();
     order.sort_by(|&a, &b| (sales[a].sold_at, &sales[a].id).cmp(&(sales[b].sold_at, &sales[b].id)));
@@ -239,7 +241,7 @@ async fn store_sales(
 async fn store_voids(
     tx: &mut Transaction<'static, Any>,
     voids: &[VoidToStore],
-    received_at: i64,
+    received_at: DateTime<Utc>,
 ) -> StoreResult<Vec<Outcome>> {
     let mut order: Vec<usize> = (0..voids.len()).collect();
     order.sort_by(|&a, &b| voids[a].id.cmp(&voids[b].id));
