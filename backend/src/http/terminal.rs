@@ -167,12 +167,15 @@ struct TerminalDiner {
     /// Birth date (from the ID number when there is one): the terminal
     /// prices by age on the meal's date. Not shown beside the masked number.
     birth_date: Option<NaiveDate>,
+    /// Village, from the ledger.
     village: Option<String>,
+    /// Meal-card number, if a card was issued.
     card_no: Option<String>,
     /// Registered on the roster from this date.
     active_from: Option<NaiveDate>,
     /// Inactive from this date.
     inactive_since: Option<NaiveDate>,
+    /// Special categories with their periods.
     categories: Vec<CategoryGrant>,
 }
 
