@@ -368,6 +368,7 @@ async fn copy_parents(source: &Db, target: &Db, w: &World) {
                     township_id: Some(TownshipId(w.township_a)),
                     site_id: Some(SiteId(w.site_a)),
                     password_hash: "x".into(),
+                    must_change_password: false,
                 },
                 audit(),
             )

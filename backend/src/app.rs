@@ -81,6 +81,7 @@ impl Application {
             .await
             .map_err(|e| AppError::Bind(config.listen, e))?;
         let grace = Duration::from_secs(config.shutdown_grace_secs);
+        let web_key = store.web_key("csrf", &auth::random_hex(32)).await?;
         let state = AppState {
             store: store.clone(),
             limiter: Arc::new(LoginLimiter::new(
@@ -94,6 +95,7 @@ impl Application {
                     .unwrap_or_else(PasswordWork::default_concurrency),
                 config.password_hash_queue,
             )),
+            web_key: Arc::new(crate::web::CsrfKey::new(&web_key)),
             config: Arc::new(config),
         };
         Ok(Application {
@@ -185,7 +187,13 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
                 )));
             }
             store
-                .update_user_login(creds.id, Some(hash), Some(true), audit("user.reset_admin"))
+                .update_user_login(
+                    creds.id,
+                    Some(hash),
+                    true,
+                    Some(true),
+                    audit("user.reset_admin"),
+                )
                 .await?;
         }
         None if !config.create_admin => {
@@ -203,6 +211,7 @@ pub async fn reset_admin(config: &Config, username: &str) -> Result<FirstAdmin, 
                         township_id: None,
                         site_id: None,
                         password_hash: hash,
+                        must_change_password: true,
                     },
                     audit("user.create"),
                 )
@@ -232,6 +241,7 @@ async fn make_first_admin(store: &Db) -> Result<FirstAdmin, AppError> {
                 township_id: None,
                 site_id: None,
                 password_hash: hash,
+                must_change_password: true,
             },
             AuditEntry {
                 actor: Actor::system(),

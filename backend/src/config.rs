@@ -65,6 +65,17 @@ pub struct Config {
     #[arg(long, env = "CANTEEN_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u32,
 
+    /// Minutes a web page session may stay unused before it ends (its
+    /// absolute limit is --session-hours).
+    #[arg(long, env = "CANTEEN_WEB_IDLE_MINUTES", default_value_t = 60)]
+    pub web_idle_minutes: u32,
+
+    /// Mark the pages' cookies `Secure`: set it when the service is reached
+    /// over HTTPS (behind a TLS-terminating proxy). It is a setting, not a
+    /// guess from `X-Forwarded-Proto`, which any client can send.
+    #[arg(long, env = "CANTEEN_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
     /// Failed logins allowed per account (from any address) within the
     /// window before further attempts get 429. An attempt counts from the
     /// moment it arrives; a good login takes it back.
@@ -138,6 +149,8 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("session_hours", &self.session_hours)
+            .field("web_idle_minutes", &self.web_idle_minutes)
+            .field("secure_cookies", &self.secure_cookies)
             .field("login_max_failures", &self.login_max_failures)
             .field(
                 "login_max_failures_per_address",

@@ -72,6 +72,7 @@ async fn user(
                 township_id,
                 site_id,
                 password_hash: hash,
+                must_change_password: false,
             },
             system("user.create", "user", township_id),
         )

@@ -2,7 +2,7 @@
 //! once, append-only), keeps the roster, price policies, sites and users, and
 //! serves the API for terminals and the office.
 //!
-//! Only `store` knows SQL; only `http` knows HTTP. It must never lose or
+//! Only `store` knows SQL; only `http` and `web` (the pages) know HTTP. It must never lose or
 //! double count a sale, never show a whole resident ID number in a log, and
 //! never answer bad input with a panic or a 500.
 
@@ -23,3 +23,4 @@ pub mod rate_limit;
 pub mod roles;
 pub mod store;
 pub mod text;
+pub mod web;

@@ -531,6 +531,7 @@ async fn create_user(
                 township_id,
                 site_id,
                 password_hash: hash,
+                must_change_password: shown.is_some(),
             },
             audit(&person, township_id, "user.create", "user"),
         )
@@ -603,7 +604,7 @@ async fn update_user(
     };
     let user = state
         .store
-        .update_user_login(target.id, hash, req.active, {
+        .update_user_login(target.id, hash, true, req.active, {
             let mut a = audit(&person, target.township_id, "user.update", "user");
             a.entity_id = target.id.to_string();
             a

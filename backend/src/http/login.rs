@@ -62,54 +62,7 @@ async fn login(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let ip = addr.ip();
-    let username = req.username.trim().to_string();
-    if username.is_empty() || username.len() > 100 || req.password.len() > 1000 {
-        return Err(ApiError::BadLogin);
-    }
-    if let Some(reason) = crate::text::control_character("the username", &username) {
-        return Err(ApiError::invalid(reason));
-    }
-    // Counted before the password is checked: attempts sent at once cannot
-    // all be checked before the first failure is recorded.
-    let attempt = state
-        .limiter
-        .begin(&username, ip, Instant::now())
-        .map_err(ApiError::RateLimited)?;
-    let creds = match state.store.credentials(&username).await {
-        Ok(c) => c,
-        Err(e) => {
-            state.limiter.withdraw(attempt);
-            return Err(e.into());
-        }
-    };
-    let hash = creds
-        .as_ref()
-        .filter(|c| c.active)
-        .map(|c| c.password_hash.clone());
-    let password = req.password;
-    // An unknown username is checked against a dummy hash: it takes as long.
-    let checked = state
-        .passwords
-        .run(move || {
-            let hash = hash.unwrap_or_else(|| auth::dummy_hash().to_string());
-            auth::verify_password(&password, &hash)
-        })
-        .await;
-    let ok = match checked {
-        Ok(ok) => ok,
-        Err(e) => {
-            state.limiter.withdraw(attempt);
-            return Err(password_work_error(e));
-        }
-    };
-    let user_id = creds.filter(|c| c.active).map(|c| c.id);
-    let (true, Some(user_id)) = (ok, user_id) else {
-        // The attempt stays counted as a failure.
-        drop(attempt);
-        return Err(ApiError::BadLogin);
-    };
-    state.limiter.succeed(attempt);
+    let user_id = check_login(&state, &req.username, req.password, addr.ip()).await?;
     let token = auth::new_token(SESSION_PREFIX);
     let now = chrono::Utc::now();
     let expires_at = now + chrono::Duration::hours(i64::from(state.config.session_hours));
@@ -176,7 +129,7 @@ pub fn check_new_password(pw: &str) -> Result<(), ApiError> {
 }
 
 /// 503 with Retry-After when password work is full; 500 if it failed.
-fn password_work_error(e: auth::PasswordWorkError) -> ApiError {
+pub(crate) fn password_work_error(e: auth::PasswordWorkError) -> ApiError {
     match e {
         auth::PasswordWorkError::Busy => ApiError::Busy(1),
         auth::PasswordWorkError::Failed(m) => ApiError::Internal(m),
@@ -227,6 +180,7 @@ async fn change_password(
         .update_user_login(
             person.user.id,
             Some(hash),
+            false,
             None,
             AuditEntry {
                 actor: Actor {
@@ -243,4 +197,62 @@ async fn change_password(
         )
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Checks a sign-in (the JSON API's and the pages'): the rate limit per
+/// account and address, then the password within the bound on password
+/// work. Answers the user's id.
+pub(crate) async fn check_login(
+    state: &AppState,
+    username: &str,
+    password: String,
+    ip: std::net::IpAddr,
+) -> Result<canteen_core::UserId, ApiError> {
+    let username = username.trim().to_string();
+    if username.is_empty() || username.len() > 100 || password.len() > 1000 {
+        return Err(ApiError::BadLogin);
+    }
+    if let Some(reason) = crate::text::control_character("the username", &username) {
+        return Err(ApiError::invalid(reason));
+    }
+    // Counted before the password is checked: attempts sent at once cannot
+    // all be checked before the first failure is recorded.
+    let attempt = state
+        .limiter
+        .begin(&username, ip, Instant::now())
+        .map_err(ApiError::RateLimited)?;
+    let creds = match state.store.credentials(&username).await {
+        Ok(c) => c,
+        Err(e) => {
+            state.limiter.withdraw(attempt);
+            return Err(e.into());
+        }
+    };
+    let hash = creds
+        .as_ref()
+        .filter(|c| c.active)
+        .map(|c| c.password_hash.clone());
+    // An unknown username is checked against a dummy hash: it takes as long.
+    let checked = state
+        .passwords
+        .run(move || {
+            let hash = hash.unwrap_or_else(|| auth::dummy_hash().to_string());
+            auth::verify_password(&password, &hash)
+        })
+        .await;
+    let ok = match checked {
+        Ok(ok) => ok,
+        Err(e) => {
+            state.limiter.withdraw(attempt);
+            return Err(password_work_error(e));
+        }
+    };
+    let user_id = creds.filter(|c| c.active).map(|c| c.id);
+    let (true, Some(user_id)) = (ok, user_id) else {
+        // The attempt stays counted as a failure.
+        drop(attempt);
+        return Err(ApiError::BadLogin);
+    };
+    state.limiter.succeed(attempt);
+    Ok(user_id)
 }

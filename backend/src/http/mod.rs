@@ -1,6 +1,7 @@
-//! HTTP: the only module that knows HTTP. One router per area, merged here
-//! with the layers every request passes: panic catching, tracing, a time
-//! limit, a body limit, and JSON for every error.
+//! HTTP: the JSON API (with `web`, the pages, the only modules that know
+//! HTTP). One router per area, merged here with the pages and the layers
+//! every request passes: panic catching, tracing, a time limit, a body
+//! limit, and JSON for every API error (a page for every page error).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +30,7 @@ pub mod error;
 pub mod extract;
 mod finance;
 mod free_meals;
-mod login;
+pub(crate) mod login;
 pub mod openapi;
 mod roster;
 mod sales;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Bound on concurrent password hashing.
     pub passwords: Arc<PasswordWork>,
+    /// Key of the web pages' CSRF tokens.
+    pub web_key: Arc<crate::web::CsrfKey>,
 }
 
 /// Every route with its description: the router and the OpenAPI document
@@ -75,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let (routes, doc) = api().split_for_parts();
     routes
+        .merge(crate::web::router(state.clone()))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .with_state(state)
         .layer(Extension(Arc::new(docs::Published::new(&doc))))
@@ -128,6 +132,10 @@ async fn refuse_oversized(
 /// Gives error answers made outside our handlers (timeouts, body limit,
 /// wrong method) the same JSON shape as ours.
 async fn json_errors(req: Request, next: Next) -> Response {
+    // Pages answer their errors as pages.
+    if !crate::web::is_api_path(req.uri().path()) {
+        return crate::web::error::page_layer(req, next).await;
+    }
     let res = next.run(req).await;
     let status = res.status();
     let is_json = res

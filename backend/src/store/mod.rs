@@ -5,7 +5,8 @@
 //! SQL serves SQLite and PostgreSQL (both take `$1` placeholders). What
 //! differs between them (connecting, migrations, how a write transaction
 //! begins, locking diners) lives in [`dialect`]. The methods are grouped by
-//! what they store: `org` (townships, sites, users, sessions, terminals),
+//! what they store: `org` (townships, sites, users, sessions, terminals), `web` (the
+//! pages' browser sessions and key),
 //! `roster` (diners, policies), `sales` (sales, voids, shifts), `audit`.
 //! Money is stored as integer fen, times as Unix milliseconds, dates as ISO
 //! text; rows come back as domain types, read once in `decode`.
@@ -30,10 +31,12 @@ mod org;
 pub use org::TerminalCashier;
 mod roster;
 mod sales;
+mod web;
 mod writer;
 
 pub use dialect::Dialect;
 pub use sales::meal_order;
+pub use web::WebSession;
 
 /// What went wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +190,8 @@ pub struct UserCredentials {
     pub password_hash: String,
     /// False once deactivated.
     pub active: bool,
+    /// True while the password is a one-time password the user must replace.
+    pub must_change_password: bool,
 }
 
 impl FromRow<'_, AnyRow> for UserCredentials {
@@ -195,6 +200,7 @@ impl FromRow<'_, AnyRow> for UserCredentials {
             id: UserId(decode::int(row, "id")?),
             password_hash: decode::text(row, "password_hash")?,
             active: decode::flag(row, "active")?,
+            must_change_password: decode::flag(row, "must_change_password")?,
         })
     }
 }
@@ -214,6 +220,9 @@ pub struct NewUser {
     pub site_id: Option<SiteId>,
     /// PHC string of the argon2id hash.
     pub password_hash: String,
+    /// True when the password is a one-time password made for the user:
+    /// the pages ask for a new one at the first sign-in.
+    pub must_change_password: bool,
 }
 
 /// A terminal at a counter.

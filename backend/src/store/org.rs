@@ -105,8 +105,8 @@ impl Db {
     pub async fn insert_user(&self, user: NewUser, audit: AuditEntry) -> StoreResult<User> {
         let mut tx = self.begin_write().await?;
         let u: User = sqlx::query_as(
-            sqlx::AssertSqlSafe(format!("INSERT INTO users (username, display_name, role, township_id, site_id, password_hash, active, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            sqlx::AssertSqlSafe(format!("INSERT INTO users (username, display_name, role, township_id, site_id, password_hash, active, created_at, must_change_password)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              RETURNING {USER_COLUMNS}")),
         )
         .bind(&user.username)
@@ -117,6 +117,7 @@ impl Db {
         .bind(&user.password_hash)
         .bind(true)
         .bind(now_ms())
+        .bind(user.must_change_password)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_or(e, "this username is taken"))?;
@@ -151,17 +152,25 @@ impl Db {
 
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn credentials(&self, username: &str) -> StoreResult<Option<UserCredentials>> {
-        Ok(sqlx::query_as("SELECT id, password_hash, CASE WHEN active THEN 1 ELSE 0 END AS active FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT id, password_hash, CASE WHEN active THEN 1 ELSE 0 END AS active,
+                    CASE WHEN must_change_password THEN 1 ELSE 0 END AS must_change_password
+             FROM users WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
+    /// Sets a new password (`one_time`: made for the user, who must replace
+    /// it at their next sign-in on the pages) and/or (de)activates. A new
+    /// password or a deactivation ends every session, API and pages.
     #[tracing::instrument(level = "debug", skip(self, password_hash, audit))]
     pub async fn update_user_login(
         &self,
         id: UserId,
         password_hash: Option<String>,
+        one_time: bool,
         active: Option<bool>,
         audit: AuditEntry,
     ) -> StoreResult<User> {
@@ -176,20 +185,24 @@ impl Db {
             return Err(StoreError::NotFound);
         };
         let after: User = sqlx::query_as(
-            sqlx::AssertSqlSafe(format!("UPDATE users SET password_hash = COALESCE($2, password_hash), active = COALESCE($3, active)
+            sqlx::AssertSqlSafe(format!("UPDATE users SET password_hash = COALESCE($2, password_hash), active = COALESCE($3, active),
+                 must_change_password = CASE WHEN $2 IS NULL THEN must_change_password ELSE $4 END
              WHERE id = $1
              RETURNING {USER_COLUMNS}")),
         )
         .bind(id.0)
         .bind(&password_hash)
         .bind(active)
+        .bind(one_time)
         .fetch_one(&mut *tx)
         .await?;
         if password_hash.is_some() || active == Some(false) {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
+            for sql in [
+                "DELETE FROM sessions WHERE user_id = $1",
+                "DELETE FROM web_sessions WHERE user_id = $1",
+            ] {
+                sqlx::query(sql).bind(id.0).execute(&mut *tx).await?;
+            }
         }
         let mut audit = audit;
         audit.before = Some(audit_value(&before)?.to_string());

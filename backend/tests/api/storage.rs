@@ -136,6 +136,7 @@ async fn story(db: Db) {
                 township_id: Some(t.id),
                 site_id: Some(site.id),
                 password_hash: "h".into(),
+                must_change_password: false,
             },
             audit("user.create"),
         )
