@@ -37,10 +37,14 @@ pub fn setup() -> SiteSetup {
             Cashier {
                 id: 11,
                 display_name: "刘芳".into(),
+                pin_hash: None,
+                supervisor: false,
             },
             Cashier {
                 id: 12,
                 display_name: "陈静".into(),
+                pin_hash: None,
+                supervisor: false,
             },
         ],
         id_hash_key: ID_HASH_KEY.into(),

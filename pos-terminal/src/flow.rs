@@ -11,9 +11,7 @@ use canteen_core::{
     ShiftTally, SiteId, Slot, TerminalId, UserId, Void, VoidId, quote,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
-use hmac::{Hmac, KeyInit, Mac};
 use receipts::{PrinterOutput, SaleContext, ShiftClose, ShiftReport};
-use sha2::Sha256;
 
 use crate::printing::Printing;
 use crate::roster::{IdLookup, Roster, RosterDiner};
@@ -81,6 +79,12 @@ pub enum FlowError {
     /// A PIN must be 4 to 6 digits.
     #[error("密码应为4到6位数字")]
     BadPin,
+    /// The cashier has no PIN yet: an administrator sets it on the backend.
+    #[error("这位收银员还没有密码：请管理员在后台设置，本机联网同步后即可开班")]
+    NoPin,
+    /// A PIN could not be hashed.
+    #[error("无法保存密码：{0}")]
+    PinHash(String),
     /// Nobody chosen to sell to.
     #[error("请先选择就餐人员或散客")]
     NoCustomer,
@@ -165,6 +169,32 @@ pub enum Lookup {
     NotFound,
 }
 
+/// The question put to the backend before selling a diner a meal: did
+/// they already have a subsidised one in this slot and day, on any
+/// terminal of the township?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MealQuestion {
+    /// The diner.
+    pub diner_id: i64,
+    /// The business date.
+    pub date: NaiveDate,
+    /// The slot.
+    pub slot: Slot,
+    /// When the meal would be sold, by this terminal's clock.
+    pub at: DateTime<Utc>,
+}
+
+/// What the second-meal check is based on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MealCheck {
+    /// Not a diner on the roster: nothing to check.
+    None,
+    /// Only this terminal's own sales (offline, or no answer yet).
+    ThisTerminal,
+    /// This terminal's sales and the backend's answer for the township.
+    Township,
+}
+
 /// The price of the current order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Priced {
@@ -172,6 +202,10 @@ pub struct Priced {
     pub quote: Quote,
     /// This diner already had a subsidised meal in this slot today.
     pub second_meal: bool,
+    /// What `second_meal` was decided on.
+    pub check: MealCheck,
+    /// The earlier subsidised meal was on another terminal (the backend said so).
+    pub elsewhere: bool,
     /// Extras total.
     pub extras: Money,
     /// Meal + extras.
@@ -211,18 +245,21 @@ pub struct Closed {
     pub print_error: Option<String>,
 }
 
-fn pin_hash(salt: &str, who: &str, pin: &str) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(salt.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(who.as_bytes());
-    mac.update(b":");
-    mac.update(pin.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// The argon2id hash of a PIN (the backend makes the same kind).
+pub fn hash_pin(pin: &str) -> FlowResult<String> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| FlowError::PinHash(e.to_string()))
+}
+
+/// True when `pin` matches the argon2 PHC string `hash`.
+fn pin_matches(pin: &str, hash: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    argon2::Argon2::default()
+        .verify_password(pin.as_bytes(), hash)
+        .is_ok()
 }
 
 fn check_pin_format(pin: &str) -> FlowResult<()> {
@@ -268,6 +305,8 @@ pub struct Terminal {
     slot_override: Option<Slot>,
     last_sale: Option<SaleId>,
     notices: Vec<String>,
+    /// The backend's answers for the diner on the counter, township-wide.
+    township: HashMap<(i64, NaiveDate, Slot), bool>,
 }
 
 impl Terminal {
@@ -300,6 +339,7 @@ impl Terminal {
             slot_override: None,
             last_sale: None,
             notices: Vec::new(),
+            township: HashMap::new(),
         })
     }
 
@@ -408,59 +448,65 @@ impl Terminal {
         self.setup.cashiers.iter().find(|c| c.id == id)
     }
 
-    fn salt(&mut self) -> FlowResult<String> {
-        if let Some(s) = self.store.setting("pin_salt")? {
-            return Ok(s);
-        }
-        let s = uuid::Uuid::new_v4().simple().to_string();
-        self.store.set_setting("pin_salt", &s)?;
-        Ok(s)
-    }
-
-    /// Sets the supervisor PIN (at setup).
+    /// Sets the terminal's own supervisor PIN (at setup): it approves
+    /// voids only while the backend names no supervisor for this site.
     pub fn set_supervisor_pin(&mut self, pin: &str) -> FlowResult<()> {
         check_pin_format(pin)?;
-        let salt = self.salt()?;
-        self.store
-            .set_setting("supervisor_pin", &pin_hash(&salt, "supervisor", pin))?;
+        self.store.set_setting("supervisor_pin", &hash_pin(pin)?)?;
         Ok(())
     }
 
-    /// Sets a cashier's PIN.
+    /// Sets a cashier's PIN here (the demo, tests); the backend's download
+    /// replaces it at the next refresh.
     pub fn set_cashier_pin(&mut self, cashier: i64, pin: &str) -> FlowResult<()> {
         check_pin_format(pin)?;
-        let salt = self.salt()?;
-        self.store.set_setting(
-            &format!("pin:{cashier}"),
-            &pin_hash(&salt, &cashier.to_string(), pin),
-        )?;
+        let hash = hash_pin(pin)?;
+        let c = self
+            .setup
+            .cashiers
+            .iter_mut()
+            .find(|c| c.id == cashier)
+            .ok_or(FlowError::UnknownCashier)?;
+        c.pin_hash = Some(hash);
+        self.store.save_setup(&self.setup)?;
         Ok(())
     }
 
-    fn pin_ok(&mut self, key: &str, who: &str, pin: &str) -> FlowResult<bool> {
-        let salt = self.salt()?;
+    /// True when `pin` is a supervisor's: one the backend names for this
+    /// site, or, when it names none, the terminal's own.
+    fn supervisor_pin_ok(&self, pin: &str) -> FlowResult<bool> {
+        if check_pin_format(pin).is_err() {
+            return Ok(false);
+        }
+        let supervisors: Vec<&str> = self
+            .setup
+            .cashiers
+            .iter()
+            .filter(|c| c.supervisor)
+            .filter_map(|c| c.pin_hash.as_deref())
+            .collect();
+        if !supervisors.is_empty() {
+            return Ok(supervisors.iter().any(|h| pin_matches(pin, h)));
+        }
         Ok(self
             .store
-            .setting(key)?
-            .is_some_and(|h| h == pin_hash(&salt, who, pin)))
+            .setting("supervisor_pin")?
+            .is_some_and(|h| pin_matches(pin, &h)))
     }
 
-    /// Opens a shift for `cashier`. A cashier without a PIN on this
-    /// terminal sets it now.
+    /// Opens a shift for `cashier`, whose PIN is checked against the hash
+    /// from the backend (offline).
     pub fn open_shift(&mut self, cashier: i64, pin: &str, opening: Money) -> FlowResult<()> {
         if self.shift.is_some() {
             return Err(FlowError::ShiftOpen);
         }
-        if self.cashier(cashier).is_none() {
-            return Err(FlowError::UnknownCashier);
-        }
+        let c = self.cashier(cashier).ok_or(FlowError::UnknownCashier)?;
         check_pin_format(pin)?;
         if opening.is_negative() {
             return Err(FlowError::BadAmount("不能为负数".into()));
         }
-        if self.store.setting(&format!("pin:{cashier}"))?.is_none() {
-            self.set_cashier_pin(cashier, pin)?;
-        } else if !self.pin_ok(&format!("pin:{cashier}"), &cashier.to_string(), pin)? {
+        let hash = c.pin_hash.as_deref().ok_or(FlowError::NoPin)?;
+        if !pin_matches(pin, hash) {
             return Err(FlowError::WrongPin);
         }
         let shift = ShiftRecord {
@@ -512,10 +558,35 @@ impl Terminal {
         }
     }
 
-    /// Chooses who the meal is for; the extras start at zero.
+    /// Chooses who the meal is for; the extras start at zero. An earlier
+    /// answer from the backend is forgotten: the diner may have eaten
+    /// elsewhere since, so the question is asked again.
     pub fn choose(&mut self, choice: Choice) {
         self.choice = Some(choice);
         self.quantities = vec![0; self.extras_menu.len()];
+        self.township.clear();
+    }
+
+    /// The question to ask the backend for the diner on the counter, while
+    /// it has not answered it.
+    pub fn meal_question(&self) -> Option<MealQuestion> {
+        let Some(Choice::Diner(i)) = self.choice else {
+            return None;
+        };
+        let d = self.roster.get(i)?;
+        let q = MealQuestion {
+            diner_id: d.diner.id.0,
+            date: self.today(),
+            slot: self.slot(),
+            at: self.clock.now(),
+        };
+        (!self.township.contains_key(&(q.diner_id, q.date, q.slot))).then_some(q)
+    }
+
+    /// Records the backend's answer: `already` when the diner had a
+    /// subsidised meal of that slot and day on any terminal of the township.
+    pub fn answer_meal_question(&mut self, q: &MealQuestion, already: bool) {
+        self.township.insert((q.diner_id, q.date, q.slot), already);
     }
 
     /// The current choice.
@@ -541,12 +612,25 @@ impl Terminal {
         let choice = self.choice.ok_or(FlowError::NoCustomer)?;
         let date = self.today();
         let slot = self.slot();
-        let (customer, second) = match choice {
-            Choice::WalkIn => (Customer::WalkIn, false),
+        let (customer, second, check, elsewhere) = match choice {
+            Choice::WalkIn => (Customer::WalkIn, false, MealCheck::None, false),
             Choice::Diner(i) => {
                 let d = self.roster.get(i).ok_or(FlowError::NoCustomer)?;
-                let had = self.store.had_subsidised_meal(d.diner.id.0, date, slot)?;
-                (Customer::Diner(&d.diner), had)
+                let here = self.store.had_subsidised_meal(d.diner.id.0, date, slot)?;
+                match self.township.get(&(d.diner.id.0, date, slot)) {
+                    Some(&township) => (
+                        Customer::Diner(&d.diner),
+                        here || township,
+                        MealCheck::Township,
+                        township && !here,
+                    ),
+                    None => (
+                        Customer::Diner(&d.diner),
+                        here,
+                        MealCheck::ThisTerminal,
+                        false,
+                    ),
+                }
             }
         };
         let q = quote(
@@ -563,8 +647,12 @@ impl Terminal {
             extras += e.price.checked_mul(n).unwrap_or(Money::ZERO);
         }
         let total = q.paid + extras;
+        let second_meal =
+            second && matches!(q.reason, canteen_core::PriceReason::AlreadySubsidised);
         Ok(Priced {
-            second_meal: second && matches!(q.reason, canteen_core::PriceReason::AlreadySubsidised),
+            second_meal,
+            check,
+            elsewhere: elsewhere && second_meal,
             quote: q,
             extras,
             total,
@@ -724,7 +812,7 @@ impl Terminal {
     /// Voids one of today's sales: needs the supervisor PIN and a reason.
     pub fn void(&mut self, sale: SaleId, supervisor_pin: &str, reason: &str) -> FlowResult<Void> {
         let shift = self.shift.clone().ok_or(FlowError::NoShift)?;
-        if !self.pin_ok("supervisor_pin", "supervisor", supervisor_pin)? {
+        if !self.supervisor_pin_ok(supervisor_pin)? {
             return Err(FlowError::WrongPin);
         }
         let s = self.store.sale(sale.0)?.ok_or(FlowError::NoSuchSale)?;

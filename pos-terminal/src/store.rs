@@ -35,6 +35,13 @@ pub struct Cashier {
     pub id: i64,
     /// Name shown and printed.
     pub display_name: String,
+    /// argon2id PHC string of the PIN, from the backend (an administrator
+    /// sets it); checked here, offline.
+    #[serde(default)]
+    pub pin_hash: Option<String>,
+    /// A supervisor's PIN approves voids.
+    #[serde(default)]
+    pub supervisor: bool,
 }
 
 /// What the terminal learnt at setup.

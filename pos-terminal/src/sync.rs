@@ -101,7 +101,32 @@ struct ItemStatus {
     status: String,
     #[serde(default)]
     message: Option<String>,
+    /// The backend's verdict on each line of a sale it holds.
+    #[serde(default)]
+    lines: Vec<LineVerdict>,
 }
+
+/// The backend's own pricing of one line, beside what the terminal charged.
+#[derive(Debug, Deserialize)]
+struct LineVerdict {
+    line_no: i64,
+    verdict: String,
+    #[serde(default)]
+    amount: Option<Money>,
+    #[serde(default)]
+    expected_paid: Option<Money>,
+    #[serde(default)]
+    expected_reason: Option<canteen_core::PriceReason>,
+}
+
+#[derive(Deserialize)]
+struct FirstMealBody {
+    already_subsidised: bool,
+}
+
+/// How long the terminal waits for the township-wide second-meal answer:
+/// the cashier can sell meanwhile, so the queue never waits on it.
+pub const FIRST_MEAL_TIMEOUT: Duration = Duration::from_millis(1500);
 
 #[derive(Deserialize)]
 struct BatchBody {
@@ -175,6 +200,32 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Asks whether the diner already had a subsidised meal in this slot and
+    /// day on any terminal of the township (the backend decides it with
+    /// `canteen_core::first_meal`); gives up after [`FIRST_MEAL_TIMEOUT`].
+    pub async fn first_meal(&self, q: &crate::flow::MealQuestion) -> SyncResult<bool> {
+        let res = self
+            .client
+            // Every value is URL-safe: digits, a date, a slot's name, and a
+            // UTC time ending in Z (no '+').
+            .get(format!(
+                "{}/api/terminal/first-meal?diner_id={}&business_date={}&slot={}&at={}",
+                self.base,
+                q.diner_id,
+                q.date,
+                q.slot.as_str(),
+                q.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            ))
+            .bearer_auth(&self.token)
+            .timeout(FIRST_MEAL_TIMEOUT)
+            .send()
+            .await?;
+        let body: FirstMealBody = Self::check(res).await?.json().await?;
+        Ok(body.already_subsidised)
+    }
+}
+
 /// Downloads setup, roster and policies and saves them to the database at
 /// `db`: the terminal can sell offline from then on.
 pub async fn first_setup(db: &Path, api: &Api) -> SyncResult<SiteSetup> {
@@ -210,6 +261,10 @@ pub async fn refresh(store: &mut LocalStore, api: &Api) -> SyncResult<bool> {
     let Some(mut setup) = store.setup()? else {
         return Ok(false);
     };
+    // Cashiers and their PINs, as an administrator set them.
+    let fresh: SetupBody = api.get("/api/terminal/setup").await?;
+    let cashiers_changed = fresh.cashiers != setup.cashiers;
+    setup.cashiers = fresh.cashiers;
     let roster: RosterBody = api
         .get(&format!(
             "/api/terminal/roster?since={}",
@@ -219,6 +274,7 @@ pub async fn refresh(store: &mut LocalStore, api: &Api) -> SyncResult<bool> {
     let policies: PolicyBody = api.get("/api/terminal/policies").await?;
     let key = crate::flow::hex_key(&setup.id_hash_key);
     let changed = roster.full
+        || cashiers_changed
         || !roster.diners.is_empty()
         || policies.version != setup.policy_version
         || roster.version != setup.roster_version;
@@ -244,6 +300,31 @@ pub struct Round {
     pub acknowledged: usize,
     /// Records it refused (each leaves a notice for the cashier).
     pub refused: usize,
+    /// Sale lines the backend priced otherwise than the terminal charged
+    /// (each leaves a notice for the cashier).
+    pub differing: usize,
+}
+
+/// The cashier's notice for a line the backend priced otherwise.
+fn differs_notice(sale: &Sale, v: &LineVerdict) -> String {
+    let no = receipts::model::receipt_no(sale.id);
+    let charged = v
+        .amount
+        .map(|m| m.with_yuan_sign())
+        .unwrap_or_else(|| "?".into());
+    let expected = v
+        .expected_paid
+        .map(|m| m.with_yuan_sign())
+        .unwrap_or_else(|| "?".into());
+    let why = v
+        .expected_reason
+        .as_ref()
+        .map(|r| format!("（{}）", r.text_zh()))
+        .unwrap_or_default();
+    format!(
+        "后台核价不同：销售 {no} 第{}行，本机收 {charged}，后台应收 {expected}{why}",
+        v.line_no
+    )
 }
 
 fn describe(item: &OutboxItem) -> String {
@@ -368,7 +449,15 @@ fn settle(
             continue;
         };
         match r.status.as_str() {
-            "stored" | "duplicate" => round.acknowledged += 1,
+            "stored" | "duplicate" => {
+                round.acknowledged += 1;
+                if let OutboxItem::Sale(sale) = &p.item {
+                    for v in r.lines.iter().filter(|v| v.verdict == "differs") {
+                        store.add_notice(&differs_notice(sale, v))?;
+                        round.differing += 1;
+                    }
+                }
+            }
             _ => {
                 store.add_notice(&format!(
                     "后台未接受{}：{}",
@@ -410,6 +499,8 @@ pub struct SyncWorker {
     stop: Arc<AtomicBool>,
     wake: Arc<tokio::sync::Notify>,
     thread: Option<std::thread::JoinHandle<()>>,
+    runtime: tokio::runtime::Handle,
+    api: Api,
 }
 
 impl SyncWorker {
@@ -423,32 +514,39 @@ impl SyncWorker {
         let stop = Arc::new(AtomicBool::new(false));
         let wake = Arc::new(tokio::sync::Notify::new());
         let (s, w) = (stop.clone(), wake.clone());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let runtime = rt.handle().clone();
+        let worker_api = api.clone();
         let thread = std::thread::Builder::new()
             .name("sync".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        report(SyncStatus {
-                            online: false,
-                            outbox: -1,
-                            refreshed: false,
-                            error: Some(e.to_string()),
-                            at: Utc::now(),
-                        });
-                        return;
-                    }
-                };
-                rt.block_on(run(db, api, s, w, report));
+                // The questions asked with `ask` run on this runtime too,
+                // beside the rounds.
+                rt.block_on(run(db, worker_api, s, w, report));
             })?;
         Ok(SyncWorker {
             stop,
             wake,
             thread: Some(thread),
+            runtime,
+            api,
         })
+    }
+
+    /// Asks the backend the second-meal question in the background;
+    /// `answer` gets `Some(already)`, or `None` when the backend could not
+    /// be asked in time (the terminal then goes by its own sales).
+    pub fn ask(
+        &self,
+        question: crate::flow::MealQuestion,
+        answer: impl FnOnce(Option<bool>) + Send + 'static,
+    ) {
+        let api = self.api.clone();
+        self.runtime.spawn(async move {
+            answer(api.first_meal(&question).await.ok());
+        });
     }
 
     /// Asks for a round now (after a sale).

@@ -13,7 +13,8 @@ use receipts::{Paper, PrinterOutput};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use crate::flow::{
-    Choice, Clock, Confirmed, FlowError, Lookup, Priced, Tender, Terminal, parse_amount,
+    Choice, Clock, Confirmed, FlowError, Lookup, MealCheck, MealQuestion, Priced, Tender, Terminal,
+    parse_amount,
 };
 use crate::sync::{Api, SyncStatus, SyncWorker};
 
@@ -45,6 +46,10 @@ pub struct UiState {
     last: Option<Confirmed>,
     sync: Option<SyncWorker>,
     status: Option<SyncStatus>,
+    /// The second-meal question put to the backend, while unanswered.
+    asking: Option<MealQuestion>,
+    /// The last question could not be answered in time.
+    unanswered: Option<MealQuestion>,
 }
 
 type Shared = Rc<RefCell<UiState>>;
@@ -75,6 +80,8 @@ impl UiState {
             last: None,
             sync: None,
             status: None,
+            asking: None,
+            unanswered: None,
         })
     }
 }
@@ -141,6 +148,72 @@ pub fn start_sync(app: &AppWindow, st: &Shared) {
 
 thread_local! {
     static STATUS: RefCell<Option<SyncStatus>> = const { RefCell::new(None) };
+    static ANSWER: RefCell<Option<(MealQuestion, Option<bool>)>> = const { RefCell::new(None) };
+}
+
+/// Puts the second-meal question for the diner on the counter to the
+/// backend, when online; the answer comes back through
+/// `meal-answer-arrived` and the price is redone. The cashier is never
+/// made to wait for it.
+fn ask_township(app: &AppWindow, st: &Shared) {
+    let mut s = st.borrow_mut();
+    let online = s.status.as_ref().is_some_and(|x| x.online);
+    let Some(q) = s.term.as_ref().and_then(|t| t.meal_question()) else {
+        return;
+    };
+    let same = |a: &Option<MealQuestion>| {
+        a.is_some_and(|a| (a.diner_id, a.date, a.slot) == (q.diner_id, q.date, q.slot))
+    };
+    if !online || same(&s.asking) || same(&s.unanswered) {
+        return;
+    }
+    let Some(worker) = s.sync.as_ref() else {
+        return;
+    };
+    let weak = app.as_weak();
+    worker.ask(q, move |answer| {
+        let _ = slint::invoke_from_event_loop(move || {
+            if let Some(app) = weak.upgrade() {
+                ANSWER.with(|a| *a.borrow_mut() = Some((q, answer)));
+                app.invoke_meal_answer_arrived();
+            }
+        });
+    });
+    s.asking = Some(q);
+}
+
+/// Takes the backend's answer (or its absence) to the second-meal question.
+pub fn meal_answer(app: &AppWindow, st: &Shared, q: MealQuestion, answer: Option<bool>) {
+    {
+        let mut s = st.borrow_mut();
+        s.asking = None;
+        match answer {
+            Some(already) => {
+                s.unanswered = None;
+                if let Some(t) = s.term.as_mut() {
+                    t.answer_meal_question(&q, already);
+                }
+            }
+            None => s.unanswered = Some(q),
+        }
+    }
+    refresh_sell(app, st);
+}
+
+/// The line under the price saying what the second-meal check went by.
+fn meal_check_text(p: &Priced, s: &UiState) -> String {
+    let online = s.status.as_ref().is_some_and(|x| x.online);
+    match p.check {
+        MealCheck::None => String::new(),
+        MealCheck::Township if p.elsewhere => "已查全乡镇：今天本餐次已在别的窗口吃过补贴餐".into(),
+        MealCheck::Township => "已查全乡镇各窗口的记录".into(),
+        MealCheck::ThisTerminal if s.asking.is_some() => "正在查询全乡镇记录…（可先收款）".into(),
+        MealCheck::ThisTerminal if online && s.unanswered.is_none() => {
+            "正在查询全乡镇记录…（可先收款）".into()
+        }
+        MealCheck::ThisTerminal if s.sync.is_none() => "只查了本机的记录".into(),
+        MealCheck::ThisTerminal => "离线：只查了本机的记录，别的窗口的用餐查不到".into(),
+    }
 }
 
 /// Refreshes the status bar (clock, slot, outbox); call once a second.
@@ -228,6 +301,7 @@ fn basis_text(p: &Priced) -> String {
 }
 
 fn refresh_sell(app: &AppWindow, st: &Shared) {
+    ask_township(app, st);
     let s = st.borrow();
     let g = app.global::<Sell>();
     let Some(t) = s.term.as_ref() else { return };
@@ -245,6 +319,7 @@ fn refresh_sell(app: &AppWindow, st: &Shared) {
     let Some(choice) = t.choice() else {
         g.set_has_customer(false);
         g.set_second_meal(false);
+        g.set_meal_check("".into());
         return;
     };
     match t.price() {
@@ -271,6 +346,7 @@ fn refresh_sell(app: &AppWindow, st: &Shared) {
             g.set_standard(money(p.quote.standard));
             g.set_subsidy(money(p.quote.subsidy));
             g.set_second_meal(p.second_meal);
+            g.set_meal_check(meal_check_text(&p, &s).into());
             g.set_total(money(p.total));
             g.set_has_customer(true);
             g.set_lookup_message("".into());
@@ -285,6 +361,7 @@ fn refresh_sell(app: &AppWindow, st: &Shared) {
 fn lookup(app: &AppWindow, st: &Shared, text: &str, submitted: bool) {
     let found = {
         let mut s = st.borrow_mut();
+        s.unanswered = None;
         let Some(t) = s.term.as_mut() else { return };
         let found = t.lookup(text);
         if let Lookup::Matches(m) = &found {
@@ -330,6 +407,7 @@ fn lookup(app: &AppWindow, st: &Shared, text: &str, submitted: bool) {
 fn pick(app: &AppWindow, st: &Shared, row: usize) {
     {
         let mut s = st.borrow_mut();
+        s.unanswered = None;
         let Some(&i) = s.results.get(row) else { return };
         if let Some(t) = s.term.as_mut() {
             t.choose(Choice::Diner(i));
@@ -547,6 +625,14 @@ fn open_terminal(app: &AppWindow, st: &Shared, pin: &str) -> Result<(), FlowErro
 fn wire(app: &AppWindow, st: &Shared) {
     let w = app.as_weak();
     let s = st.clone();
+    let w2 = app.as_weak();
+    let s2 = st.clone();
+    app.on_meal_answer_arrived(move || {
+        let Some(app) = w2.upgrade() else { return };
+        if let Some((q, answer)) = ANSWER.with(|a| a.borrow_mut().take()) {
+            meal_answer(&app, &s2, q, answer);
+        }
+    });
     app.on_sync_status_arrived(move || {
         let Some(app) = w.upgrade() else { return };
         let Some(status) = STATUS.with(|x| x.borrow_mut().take()) else {

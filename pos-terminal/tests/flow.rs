@@ -6,7 +6,7 @@ mod common;
 
 use canteen_core::{Money, Payment, PriceReason, SaleLine};
 use common::{Demo, demo, receipt_text};
-use pos_terminal::flow::{Choice, FlowError, Lookup, Tender};
+use pos_terminal::flow::{Choice, FlowError, Lookup, MealCheck, Tender};
 use receipts::{PrinterOutput, ReceiptError};
 
 fn yuan(y: i64) -> Money {
@@ -236,4 +236,110 @@ fn shift_close_uses_the_shared_tally_and_a_restart_keeps_everything() {
     let text = receipt_text(&d.printer.contents());
     assert!(text.contains("￥56.00"), "{text}");
     assert_eq!(t.outbox_count().unwrap(), 4);
+}
+
+#[test]
+fn pins_come_as_argon2_hashes_and_a_cashier_without_one_cannot_open() {
+    let d = demo(10);
+    let t = d.open();
+    // The demo set the PINs here; the store holds only argon2 hashes.
+    let setup = t.store().setup().unwrap().unwrap();
+    for c in &setup.cashiers {
+        let h = c.pin_hash.as_deref().unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(!h.contains("1234"), "{h}");
+    }
+    // A cashier the backend sent without a PIN cannot open a shift, whatever
+    // they type: the first PIN typed is not taken as theirs.
+    let mut s = setup.clone();
+    s.cashiers[0].pin_hash = None;
+    t.store().save_setup(&s).unwrap();
+    drop(t);
+    let mut t = d.open();
+    assert!(matches!(
+        t.open_shift(11, "1234", Money::ZERO),
+        Err(FlowError::NoPin)
+    ));
+    assert!(matches!(
+        t.open_shift(11, "5555", Money::ZERO),
+        Err(FlowError::NoPin)
+    ));
+    assert!(t.shift().is_none());
+    t.open_shift(12, "1234", Money::ZERO).unwrap();
+}
+
+#[test]
+fn a_supervisor_from_the_backend_approves_voids_in_place_of_the_local_pin() {
+    let d = demo(10);
+    let mut t = d.open();
+    t.open_shift(11, "1234", Money::ZERO).unwrap();
+    t.lookup("100004");
+    let first = t.pay(Tender::Cash(yuan(10))).unwrap().sale;
+    t.lookup("100005");
+    let second = t.pay(Tender::Cash(yuan(10))).unwrap().sale;
+    // No supervisor named: the terminal's own supervisor PIN (9999) works.
+    assert!(matches!(
+        t.void(first.id, "1234", "按错了"),
+        Err(FlowError::WrongPin)
+    ));
+    t.void(first.id, "9999", "按错了").unwrap();
+    // The backend names 陈静 a supervisor with PIN 2468: only hers works now.
+    let mut s = t.store().setup().unwrap().unwrap();
+    s.cashiers[1].pin_hash = Some(pos_terminal::flow::hash_pin("2468").unwrap());
+    s.cashiers[1].supervisor = true;
+    t.store().save_setup(&s).unwrap();
+    t.reload().unwrap();
+    for wrong in ["9999", "1234", "", "24680", "abcd"] {
+        assert!(
+            matches!(t.void(second.id, wrong, "按错了"), Err(FlowError::WrongPin)),
+            "{wrong}"
+        );
+    }
+    t.void(second.id, "2468", "按错了").unwrap();
+}
+
+#[test]
+fn the_township_answer_warns_of_a_meal_on_another_terminal() {
+    let d = demo(10);
+    let mut t = d.open();
+    t.open_shift(11, "1234", Money::ZERO).unwrap();
+    assert_eq!(t.meal_question(), None, "nobody on the counter");
+    t.choose(Choice::WalkIn);
+    assert_eq!(t.meal_question(), None, "a walk-in has nothing to check");
+    assert_eq!(t.lookup("100004"), Lookup::Chosen(3));
+    let p = t.price().unwrap();
+    assert_eq!(p.check, MealCheck::ThisTerminal);
+    assert!(!p.second_meal);
+    let q = t.meal_question().unwrap();
+    assert_eq!(q.diner_id, 4);
+    assert_eq!(q.slot, canteen_core::Slot::Lunch);
+    // The backend says 刘德明 had a subsidised lunch elsewhere today.
+    t.answer_meal_question(&q, true);
+    assert_eq!(t.meal_question(), None, "answered");
+    let p = t.price().unwrap();
+    assert_eq!(p.check, MealCheck::Township);
+    assert!(p.second_meal && p.elsewhere);
+    assert_eq!(p.quote.reason, PriceReason::AlreadySubsidised);
+    assert_eq!((p.quote.paid, p.quote.subsidy), (yuan(12), Money::ZERO));
+    let c = t.pay(Tender::Cash(yuan(12))).unwrap();
+    assert!(matches!(
+        c.sale.lines[0],
+        SaleLine::DinerMeal { subsidy, .. } if subsidy == Money::ZERO
+    ));
+    // Chosen again, the question is asked again (the answer may be stale);
+    // a "no" from the backend with no meal here is a subsidised meal.
+    t.lookup("100005");
+    let q = t.meal_question().unwrap();
+    t.answer_meal_question(&q, false);
+    let p = t.price().unwrap();
+    assert_eq!(p.check, MealCheck::Township);
+    assert!(!p.second_meal && !p.elsewhere);
+    assert!(p.quote.subsidy > Money::ZERO, "{p:?}");
+    // Its own sale still counts when the backend has not heard of it yet.
+    t.pay(Tender::Cash(yuan(20))).unwrap();
+    t.lookup("100005");
+    let q = t.meal_question().unwrap();
+    t.answer_meal_question(&q, false);
+    let p = t.price().unwrap();
+    assert!(p.second_meal && !p.elsewhere, "{p:?}");
 }

@@ -64,6 +64,7 @@ fn http(
         let client = reqwest::Client::new();
         let req = match method {
             "GET" => client.get(url),
+            "PUT" => client.put(url),
             _ => client.post(url),
         };
         let req = if token.is_empty() {
@@ -155,6 +156,15 @@ fn world(rt: &tokio::runtime::Runtime, base: &str, admin: &(String, String)) -> 
     )["user"]["id"]
         .as_i64()
         .unwrap();
+    // The cashier's PIN, set by the administrator: the terminal gets its
+    // hash with the setup and checks it offline. She is a supervisor too.
+    http(
+        rt,
+        "PUT",
+        &format!("{base}/api/users/{cashier}/pin"),
+        &t,
+        Some(json!({"pin": "1234", "supervisor": true})),
+    );
     let term = http(
         rt,
         "POST",
@@ -167,6 +177,35 @@ fn world(rt: &tokio::runtime::Runtime, base: &str, admin: &(String, String)) -> 
         site,
         terminal_token: term["token"].as_str().unwrap().to_string(),
         cashier,
+    }
+}
+
+/// The roster's ID numbers (see `world`).
+fn whole_ids() -> Vec<String> {
+    (0..5usize)
+        .map(|n| {
+            let birth = chrono::NaiveDate::from_ymd_opt(1950, 1 + n as u32, 10).unwrap();
+            pos_terminal::demo::resident_id(birth, n)
+        })
+        .collect()
+}
+
+/// No whole ID number anywhere in the terminal's files (database, WAL).
+fn assert_no_whole_ids(term_db: &Path) {
+    let dir = term_db.parent().unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("terminal") {
+            continue;
+        }
+        let raw = std::fs::read(&path).unwrap();
+        for id in whole_ids() {
+            assert!(
+                !raw.windows(id.len()).any(|w| w == id.as_bytes()),
+                "a whole ID number reached {name}"
+            );
+        }
     }
 }
 
@@ -211,14 +250,7 @@ fn rig(start: DateTime<Utc>) -> Rig {
     let api = Api::new(&base, &world.terminal_token).unwrap();
     let setup = client_rt.block_on(first_setup(&term_db, &api)).unwrap();
     assert_eq!(setup.site_id, world.site);
-    // The terminal holds no whole ID number.
-    let raw = std::fs::read(&term_db).unwrap();
-    let id =
-        pos_terminal::demo::resident_id(chrono::NaiveDate::from_ymd_opt(1950, 1, 10).unwrap(), 0);
-    assert!(
-        !raw.windows(id.len()).any(|w| w == id.as_bytes()),
-        "a whole ID number reached the terminal's database"
-    );
+    assert_no_whole_ids(&term_db);
     let port = server.port;
     Rig {
         _dir: dir,
@@ -249,6 +281,40 @@ impl Rig {
                 .unwrap();
         }
         t
+    }
+    /// A second terminal of the same site, set up from the backend.
+    fn second_terminal(&self) -> std::path::PathBuf {
+        let term = http(
+            &self.client_rt,
+            "POST",
+            &format!("{}/api/sites/{}/terminals", self.base(), self.world.site),
+            &self.world.admin,
+            Some(json!({"name": "二号机"})),
+        );
+        let db = self._dir.path().join("terminal2.db");
+        let api = Api::new(&self.base(), term["token"].as_str().unwrap()).unwrap();
+        self.client_rt.block_on(first_setup(&db, &api)).unwrap();
+        db
+    }
+    fn open(&self, db: &Path, clock: &ManualClock) -> Terminal {
+        let mut t = Terminal::open(
+            db,
+            Box::new(clock.clone()),
+            Box::new(MemoryPrinter::new()),
+            Paper::Mm58,
+        )
+        .unwrap();
+        if t.shift().is_none() {
+            t.open_shift(self.world.cashier, "1234", Money::ZERO)
+                .unwrap();
+        }
+        t
+    }
+    fn push_from(&self, db: &Path) -> pos_terminal::sync::Round {
+        let mut store = LocalStore::open(db).unwrap();
+        let token = store.setting("backend_token").unwrap().unwrap();
+        let api = Api::new(&self.base(), &token).unwrap();
+        self.client_rt.block_on(push(&mut store, &api)).unwrap()
     }
     fn kill(&mut self) {
         if let Some(s) = self.server.take() {
@@ -481,4 +547,143 @@ fn killed_right_after_a_sale_the_terminal_has_it_reprints_and_syncs_it_once() {
     rig.push().unwrap();
     rig.push().unwrap();
     assert_once(&rig.sales(), &[id]);
+}
+
+#[test]
+fn the_backend_verdict_that_differs_reaches_the_cashier_at_the_next_sale() {
+    let rig = rig(at(2026, 10, 12, 12));
+    let t2_db = rig.second_terminal();
+    assert_no_whole_ids(&t2_db);
+    // Terminal 2 sells 王秀英0 a subsidised lunch at 12:00 and syncs it.
+    let clock2 = ManualClock::new(at(2026, 10, 12, 12));
+    let mut t2 = rig.open(&t2_db, &clock2);
+    t2.lookup("200001");
+    assert_eq!(t2.price().unwrap().quote.subsidy, Money::from_yuan(6));
+    t2.pay(Tender::Cash(Money::from_yuan(6))).unwrap();
+    rig.push_from(&t2_db);
+    // Terminal 1, not knowing (it did not ask), sells her another at 12:10.
+    rig.clock.set(at(2026, 10, 12, 12) + Duration::minutes(10));
+    let mut t = rig.terminal();
+    t.lookup("200001");
+    let sale = t.pay(Tender::Cash(Money::from_yuan(6))).unwrap().sale;
+    assert!(t.take_notices().unwrap().is_empty());
+    let round = rig.push().unwrap();
+    assert_eq!(round.differing, 1, "{round:?}");
+    // At the next sale the cashier sees the backend's price.
+    let notes = t.take_notices().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let note = &notes[0];
+    assert!(
+        note.contains(&receipts::model::receipt_no(sale.id)),
+        "{note}"
+    );
+    assert!(
+        note.contains("￥6.00") && note.contains("￥12.00"),
+        "{note}"
+    );
+    assert!(note.contains("后台核价不同"), "{note}");
+    assert!(t.take_notices().unwrap().is_empty(), "shown once");
+    // A sale the backend agrees with leaves no notice.
+    t.choose(Choice::WalkIn);
+    t.pay(Tender::Cash(Money::from_yuan(12))).unwrap();
+    assert_eq!(rig.push().unwrap().differing, 0);
+    assert!(t.take_notices().unwrap().is_empty());
+}
+
+#[test]
+fn the_township_answer_comes_from_the_backend_and_offline_falls_back_to_this_terminal() {
+    let mut rig = rig(at(2026, 10, 12, 12));
+    let t2_db = rig.second_terminal();
+    let clock2 = ManualClock::new(at(2026, 10, 12, 12));
+    let mut t2 = rig.open(&t2_db, &clock2);
+    t2.lookup("200002");
+    t2.pay(Tender::Cash(Money::from_yuan(6))).unwrap();
+    rig.push_from(&t2_db);
+
+    rig.clock.set(at(2026, 10, 12, 12) + Duration::minutes(10));
+    let mut t = rig.terminal();
+    let api = Api::new(&rig.base(), &rig.world.terminal_token).unwrap();
+    // Someone who ate nowhere: a subsidised meal.
+    t.lookup("200003");
+    let q = t.meal_question().unwrap();
+    assert!(!rig.client_rt.block_on(api.first_meal(&q)).unwrap());
+    // The one who ate at terminal 2: the backend says so, standard price.
+    t.lookup("200002");
+    let q = t.meal_question().unwrap();
+    let already = rig.client_rt.block_on(api.first_meal(&q)).unwrap();
+    assert!(already);
+    t.answer_meal_question(&q, already);
+    let p = t.price().unwrap();
+    assert!(p.second_meal && p.elsewhere, "{p:?}");
+    assert_eq!(p.quote.paid, Money::from_yuan(12));
+    let sale = t.pay(Tender::Cash(Money::from_yuan(12))).unwrap().sale;
+    // The backend agrees with that price: no notice follows.
+    rig.push().unwrap();
+    let line = http(
+        &rig.client_rt,
+        "GET",
+        &format!("{}/api/sales/{}", rig.base(), sale.id),
+        &rig.world.admin,
+        None,
+    )["lines"][0]
+        .clone();
+    assert_eq!(line["verdict"], json!("agrees"), "{line}");
+    assert!(t.take_notices().unwrap().is_empty());
+
+    // Offline: the question fails fast and the terminal goes by its own sales.
+    rig.kill();
+    t.lookup("200002");
+    let q = t.meal_question().unwrap();
+    let started = std::time::Instant::now();
+    assert!(rig.client_rt.block_on(api.first_meal(&q)).is_err());
+    let waited = started.elapsed();
+    eprintln!("first-meal question with the backend down: {waited:?}");
+    assert!(waited < std::time::Duration::from_secs(3), "{waited:?}");
+    // Without the answer only this terminal's subsidised meals count: the
+    // lunch at terminal 2 is out of sight (the screen says so).
+    let p = t.price().unwrap();
+    assert_eq!(p.check, pos_terminal::flow::MealCheck::ThisTerminal);
+    assert!(!p.second_meal, "{p:?}");
+    t.lookup("200004");
+    t.pay(Tender::Cash(Money::from_yuan(6))).unwrap();
+    t.lookup("200004");
+    let p = t.price().unwrap();
+    assert_eq!(p.check, pos_terminal::flow::MealCheck::ThisTerminal);
+    assert!(p.second_meal && !p.elsewhere, "{p:?}");
+}
+
+#[test]
+fn a_pin_changed_by_the_administrator_reaches_the_terminal_at_refresh() {
+    let rig = rig(at(2026, 10, 12, 12));
+    let mut t = rig.terminal();
+    t.close_shift(Money::ZERO).unwrap();
+    http(
+        &rig.client_rt,
+        "PUT",
+        &format!("{}/api/users/{}/pin", rig.base(), rig.world.cashier),
+        &rig.world.admin,
+        Some(json!({"pin": "8642"})),
+    );
+    let api = Api::new(&rig.base(), &rig.world.terminal_token).unwrap();
+    let mut store = LocalStore::open(&rig.term_db).unwrap();
+    assert!(
+        rig.client_rt
+            .block_on(pos_terminal::sync::refresh(&mut store, &api))
+            .unwrap()
+    );
+    t.reload().unwrap();
+    assert!(matches!(
+        t.open_shift(rig.world.cashier, "1234", Money::ZERO),
+        Err(pos_terminal::flow::FlowError::WrongPin)
+    ));
+    t.open_shift(rig.world.cashier, "8642", Money::ZERO)
+        .unwrap();
+    // No longer a supervisor, and none is named: the terminal's own
+    // supervisor PIN (none was set here) is the only way, so voids wait.
+    t.lookup("200001");
+    let sale = t.pay(Tender::Cash(Money::from_yuan(6))).unwrap().sale;
+    assert!(matches!(
+        t.void(sale.id, "8642", "按错了"),
+        Err(pos_terminal::flow::FlowError::WrongPin)
+    ));
 }

@@ -31,6 +31,10 @@ struct Ui {
 }
 
 fn open(diners: usize) -> Ui {
+    open_sized(diners, 1024, 600)
+}
+
+fn open_sized(diners: usize, width: u32, height: u32) -> Ui {
     init();
     let d = demo(diners);
     let printer = d.printer.clone();
@@ -42,7 +46,8 @@ fn open(diners: usize) -> Ui {
     };
     let state = UiState::new(d.db.clone(), devices).unwrap();
     let (app, st) = ui::build(state, true, false).unwrap();
-    app.window().set_size(slint::PhysicalSize::new(1024, 600));
+    app.window()
+        .set_size(slint::PhysicalSize::new(width, height));
     app.show().unwrap();
     Ui { app, st, demo: d }
 }
@@ -274,19 +279,18 @@ fn save_png(app: &AppWindow, path: &str) {
 }
 
 /// Renders the screenshots in docs/ (sell screen with a diner, payment,
-/// shift close) and checks they are not blank.
-#[test]
-fn screenshots_at_1024x600_in_chinese() {
-    let ui = open(50);
+/// shift close) at `width`x`height` and checks they are not blank.
+fn screenshots(width: u32, height: u32, suffix: &str) {
+    let ui = open_sized(50, width, height);
     ui.open_shift();
     let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
     std::fs::create_dir_all(docs).unwrap();
     ui.scan("100004");
     ui.tap("鸡蛋 +");
-    save_png(&ui.app, &format!("{docs}/terminal-sell.png"));
+    save_png(&ui.app, &format!("{docs}/terminal-sell{suffix}.png"));
     ui.tap_id("SellScreen::pay-button");
     ui.tap("￥20");
-    save_png(&ui.app, &format!("{docs}/terminal-pay.png"));
+    save_png(&ui.app, &format!("{docs}/terminal-pay{suffix}.png"));
     ui.tap_id("PayScreen::cash-button");
     ui.tap_id("DoneScreen::next-button");
     ui.scan("100002");
@@ -298,10 +302,75 @@ fn screenshots_at_1024x600_in_chinese() {
     for k in ["1", "0", "7"] {
         ui.tap(k);
     }
-    save_png(&ui.app, &format!("{docs}/terminal-close.png"));
+    save_png(&ui.app, &format!("{docs}/terminal-close{suffix}.png"));
     let shot = ui.app.window().take_snapshot().unwrap();
-    assert_eq!((shot.width(), shot.height()), (1024, 600));
+    assert_eq!((shot.width(), shot.height()), (width, height));
     let distinct: std::collections::HashSet<_> =
         shot.as_slice().iter().map(|p| (p.r, p.g, p.b)).collect();
     assert!(distinct.len() > 20, "the screenshot is blank");
+}
+
+#[test]
+fn screenshots_at_1024x600_in_chinese() {
+    screenshots(1024, 600, "");
+}
+
+#[test]
+fn screenshots_at_1280x800_in_chinese() {
+    screenshots(1280, 800, "-1280x800");
+}
+
+#[test]
+fn the_township_answer_shows_the_warning_and_what_the_check_went_by() {
+    let ui = open(50);
+    ui.open_shift();
+    ui.scan("100004");
+    assert!(!ui.has("SellScreen::warning-text"));
+    // No backend here: only this terminal's sales were checked, and it says so.
+    assert_eq!(ui.text("SellScreen::meal-check-text"), "只查了本机的记录");
+    let q = ui
+        .st
+        .borrow()
+        .term
+        .as_ref()
+        .unwrap()
+        .meal_question()
+        .unwrap();
+    // The backend says 刘德明 had a subsidised lunch at another terminal.
+    ui::meal_answer(&ui.app, &ui.st, q, Some(true));
+    assert!(ui.has("SellScreen::warning-text"));
+    assert_eq!(
+        ui.text("SellScreen::meal-check-text"),
+        "已查全乡镇：今天本餐次已在别的窗口吃过补贴餐"
+    );
+    assert_eq!(ui.text("SellScreen::price-text"), "￥12.00");
+    // The busiest sell screen (warning, check line, extras), to look at.
+    ui.tap("鸡蛋 +");
+    save_png(
+        &ui.app,
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/terminal-sell-warning.png"),
+    );
+    // Another diner, and the backend could not be asked in time.
+    ui.scan("100005");
+    assert!(!ui.has("SellScreen::warning-text"));
+    let price = ui.text("SellScreen::price-text");
+    let q = ui
+        .st
+        .borrow()
+        .term
+        .as_ref()
+        .unwrap()
+        .meal_question()
+        .unwrap();
+    ui::meal_answer(&ui.app, &ui.st, q, None);
+    assert_eq!(ui.text("SellScreen::meal-check-text"), "只查了本机的记录");
+    assert_eq!(ui.text("SellScreen::price-text"), price);
+    // A "no" from the backend: the subsidised price, township-wide.
+    ui::meal_answer(&ui.app, &ui.st, q, Some(false));
+    assert_eq!(
+        ui.text("SellScreen::meal-check-text"),
+        "已查全乡镇各窗口的记录"
+    );
+    assert_eq!(ui.text("SellScreen::price-text"), price);
+    assert!(!ui.has("SellScreen::warning-text"));
 }

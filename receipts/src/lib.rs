@@ -48,6 +48,8 @@ pub mod escpos;
 pub mod layout;
 pub mod model;
 pub mod printer;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod text;
 
 pub use bitmap::{BitmapRenderer, FontSpec, Raster};

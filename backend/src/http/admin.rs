@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_terminal))
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
+        .routes(routes!(set_cashier_pin))
         .routes(routes!(list_audit))
 }
 
@@ -713,4 +714,64 @@ async fn list_audit(
         .store
         .audit_log(person.township_filter(), limit)
         .await?)?))
+}
+
+/// A cashier's terminal PIN.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CashierPin {
+    /// 4 to 6 digits.
+    #[schema(pattern = r"^[0-9]{4,6}$", example = "4821")]
+    pin: String,
+    /// True when this cashier's PIN also approves voids on the terminals.
+    #[serde(default)]
+    supervisor: bool,
+}
+
+/// Sets a cashier's PIN for the site's terminals (they get its argon2 hash
+/// with their next download and check it offline); audited, the PIN never
+/// stored or logged.
+#[utoipa::path(put, path = "/api/users/{id}/pin", tag = "admin",
+    params(("id" = i64, Path, description = "User id of a cashier")),
+    request_body = CashierPin,
+    responses(
+        (status = 200, description = "The cashier", body = UserView),
+        PersonAuth, BadRequest, JsonBody, NotFound, Invalid, Always,
+    ),
+    security(("bearer" = [])))]
+async fn set_cashier_pin(
+    State(state): State<AppState>,
+    person: Person,
+    Path(id): Path<i64>,
+    Json(req): Json<CashierPin>,
+) -> Result<Json<UserView>, ApiError> {
+    require(&person, &[Role::Admin])?;
+    let target = match state.store.user(UserId(id)).await? {
+        Some(u)
+            if person.is_county_admin()
+                || (u.township_id.is_some() && u.township_id == person.user.township_id) =>
+        {
+            u
+        }
+        _ => return Err(ApiError::not_found("user")),
+    };
+    if target.role != Role::Cashier {
+        return Err(ApiError::invalid(
+            "only cashiers have a terminal PIN: this user is not a cashier",
+        ));
+    }
+    let pin = req.pin.trim();
+    if !(4..=6).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid("a PIN is 4 to 6 digits"));
+    }
+    let hash = super::login::hash_password(&state, pin.to_string()).await?;
+    let user = state
+        .store
+        .set_cashier_pin(target.id, &hash, req.supervisor, {
+            let mut a = audit(&person, target.township_id, "user.set_pin", "user");
+            a.entity_id = target.id.to_string();
+            a
+        })
+        .await?;
+    Ok(Json(user.try_into()?))
 }

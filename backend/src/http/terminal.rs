@@ -5,8 +5,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use canteen_core::{Diner, Money, PricePolicy, Sale, ShiftId, UserId, Void};
-use chrono::{DateTime, FixedOffset, Utc};
+use canteen_core::first_meal::{MealOrder, is_first_sold};
+use canteen_core::{
+    CategoryGrant, DinerId, Money, PricePolicy, Sale, SaleId, ShiftId, Slot, UserId, Void, id_hash,
+};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,8 +19,9 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Path, Query, TerminalCaller};
 use super::openapi::{Always, BadRequest, JsonBody, NotFound, TerminalAuth};
+use super::sales::SaleLineView;
 use super::views::{SiteView, TerminalView, local};
-use crate::domain::{diner_from_row, policy_book};
+use crate::domain::{StoredDataError, diner_from_row, policy_book};
 use crate::ingest::{MAX_BATCH, canonical, prepare_sales, prepare_voids};
 use crate::roles::Role;
 use crate::store::{CloseOutcome, Outcome, ReceivedAt, ShiftRow, StoreError};
@@ -27,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(setup))
         .routes(routes!(roster))
         .routes(routes!(policies))
+        .routes(routes!(first_meal))
         .routes(routes!(post_sales))
         .routes(routes!(post_voids))
         .routes(routes!(open_shift))
@@ -38,6 +43,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct Cashier {
     id: i64,
     display_name: String,
+    /// argon2id PHC string of the cashier's PIN, checked on the terminal
+    /// offline; absent until an administrator sets one
+    /// (`PUT /api/users/{id}/pin`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pin_hash: Option<String>,
+    /// A supervisor's PIN approves voids.
+    supervisor: bool,
 }
 
 /// What a terminal needs to start.
@@ -53,6 +65,10 @@ struct Setup {
     roster_version: i64,
     /// Current policy version.
     policy_version: i64,
+    /// The township's key (64 hex digits) for the keyed hash of resident ID
+    /// numbers (HMAC-SHA-256, `canteen_core::id_hash`): the roster carries
+    /// only hashes, and the terminal hashes a typed number to match.
+    id_hash_key: String,
 }
 
 /// The terminal itself, its site, its cashiers and the current versions.
@@ -68,22 +84,25 @@ async fn setup(
 ) -> Result<Json<Setup>, ApiError> {
     let cashiers = state
         .store
-        .users(Some(caller.site.township_id))
+        .terminal_cashiers(caller.site.township_id, caller.site.id)
         .await?
         .into_iter()
-        .filter(|u| u.active && u.role == Role::Cashier && u.site_id == Some(caller.site.id))
-        .map(|u| Cashier {
-            id: u.id.0,
-            display_name: u.display_name,
+        .map(|c| Cashier {
+            id: c.id.0,
+            display_name: c.display_name,
+            pin_hash: c.pin_hash,
+            supervisor: c.supervisor,
         })
         .collect();
     let (roster_version, policy_version) = state.store.versions().await?;
+    let id_hash_key = township_key(&state, caller.site.township_id).await?;
     Ok(Json(Setup {
         terminal: caller.terminal.into(),
         site: caller.site.try_into()?,
         cashiers,
         roster_version,
         policy_version,
+        id_hash_key,
     }))
 }
 
@@ -108,6 +127,58 @@ impl Since {
     }
 }
 
+async fn township_key(
+    state: &AppState,
+    township_id: canteen_core::TownshipId,
+) -> Result<String, ApiError> {
+    Ok(state
+        .store
+        .township_id_hash_key(township_id, &crate::auth::random_hex(32))
+        .await?)
+}
+
+/// The key's bytes from its hex form.
+fn key_bytes(hex: &str) -> Result<Vec<u8>, ApiError> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+                .ok_or_else(|| ApiError::Internal("the township's ID-hash key is not hex".into()))
+        })
+        .collect()
+}
+
+/// A diner as terminals get them: never the whole resident ID number, only
+/// its keyed hash and masked form.
+#[derive(Serialize, ToSchema)]
+struct TerminalDiner {
+    /// Roster id.
+    id: DinerId,
+    /// Name.
+    name: String,
+    /// HMAC-SHA-256 of the ID number under the township's key (`id_hash_key`
+    /// of the setup), 64 hex digits; absent for a diner without a number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_hash: Option<String>,
+    /// The ID number masked (first 6 and last 2 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_masked: Option<String>,
+    /// Birth date (from the ID number when there is one): the terminal
+    /// prices by age on the meal's date. Not shown beside the masked number.
+    birth_date: Option<NaiveDate>,
+    /// Village, from the ledger.
+    village: Option<String>,
+    /// Meal-card number, if a card was issued.
+    card_no: Option<String>,
+    /// Registered on the roster from this date.
+    active_from: Option<NaiveDate>,
+    /// Inactive from this date.
+    inactive_since: Option<NaiveDate>,
+    /// Special categories with their periods.
+    categories: Vec<CategoryGrant>,
+}
+
 /// The township's roster, whole or the changes since a version.
 #[derive(Serialize, ToSchema)]
 struct RosterDownload {
@@ -116,7 +187,7 @@ struct RosterDownload {
     /// True when this is the whole roster, not just the changes.
     full: bool,
     /// Diners added or changed.
-    diners: Vec<Diner>,
+    diners: Vec<TerminalDiner>,
 }
 
 /// The roster of the terminal's township, whole or changed since a version.
@@ -139,10 +210,25 @@ async fn roster(
         .store
         .diners_since(caller.site.township_id, q.since.max(0))
         .await?;
+    let key = key_bytes(&township_key(&state, caller.site.township_id).await?)?;
     let diners = rows
         .iter()
-        .map(diner_from_row)
-        .collect::<Result<Vec<_>, _>>()
+        .map(|row| {
+            let d = diner_from_row(row)?;
+            Ok(TerminalDiner {
+                id: d.id,
+                birth_date: d.birth_date(),
+                id_hash: d.resident_id.as_ref().map(|r| id_hash(&key, r)),
+                id_masked: d.resident_id.as_ref().map(|r| r.masked()),
+                name: d.name,
+                village: d.village,
+                card_no: d.card_no,
+                active_from: d.active_from,
+                inactive_since: d.inactive_since,
+                categories: d.categories,
+            })
+        })
+        .collect::<Result<Vec<_>, StoredDataError>>()
         .map_err(StoreError::from)?;
     Ok(Json(RosterDownload {
         version,
@@ -191,6 +277,73 @@ async fn policies(
     }))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FirstMealQuery {
+    /// The diner about to be served.
+    diner_id: i64,
+    /// The meal's business date (`YYYY-MM-DD`).
+    business_date: NaiveDate,
+    /// The meal's slot.
+    slot: Slot,
+    /// When the terminal would sell it, by its clock (RFC 3339); now when
+    /// absent.
+    #[serde(default)]
+    at: Option<DateTime<Utc>>,
+}
+
+/// Whether a meal sold now would be the diner's subsidised one.
+#[derive(Serialize, ToSchema)]
+struct FirstMealAnswer {
+    /// True when the diner already had a subsidised meal in this slot and
+    /// day at a site of the township (a sale not voided, sold earlier): the
+    /// meal is at the standard price.
+    already_subsidised: bool,
+    /// How many subsidised meals of the diner's slot and day the backend
+    /// holds.
+    meals: usize,
+}
+
+/// Asks, before selling, whether the diner already had a subsidised meal in
+/// this slot and day on any terminal of the township (decided by
+/// `canteen_core::first_meal`, as the backend's verdict and the claim are).
+#[utoipa::path(get, path = "/api/terminal/first-meal", tag = "terminal",
+    params(FirstMealQuery),
+    responses(
+        (status = 200, description = "Whether the meal would be the diner's subsidised one", body = FirstMealAnswer),
+        TerminalAuth, BadRequest, NotFound, Always,
+    ),
+    security(("bearer" = [])))]
+async fn first_meal(
+    State(state): State<AppState>,
+    caller: TerminalCaller,
+    Query(q): Query<FirstMealQuery>,
+) -> Result<Json<FirstMealAnswer>, ApiError> {
+    let township = caller.site.township_id;
+    if state
+        .store
+        .diners_by_ids(township, vec![DinerId(q.diner_id)])
+        .await?
+        .is_empty()
+    {
+        return Err(ApiError::not_found("diner"));
+    }
+    let others = state
+        .store
+        .meal_contest(township, DinerId(q.diner_id), q.business_date, q.slot)
+        .await?;
+    // The meal about to be sold, last of any sold at the same instant.
+    let meal = MealOrder {
+        sold_at: q.at.unwrap_or_else(Utc::now),
+        sale_id: SaleId(uuid::Uuid::max()),
+        line_index: usize::MAX,
+    };
+    Ok(Json(FirstMealAnswer {
+        already_subsidised: !is_first_sold(meal, others.iter().copied()),
+        meals: others.len(),
+    }))
+}
+
 /// What became of one posted record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -215,6 +368,11 @@ struct ItemStatus {
     /// Why it was refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// For a sale stored (now or before): each line with the backend's own
+    /// price and verdict beside what the terminal charged, so the terminal
+    /// can tell the cashier when they differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<SaleLineView>>,
 }
 
 /// Each record's own status; `code` and `message` only when some were refused.
@@ -252,11 +410,13 @@ fn item(id: String, outcome: Outcome) -> ItemStatus {
             id,
             status: ItemOutcome::Stored,
             message: None,
+            lines: None,
         },
         Outcome::Duplicate => ItemStatus {
             id,
             status: ItemOutcome::Duplicate,
             message: None,
+            lines: None,
         },
         Outcome::Conflict => ItemStatus {
             id,
@@ -265,11 +425,13 @@ fn item(id: String, outcome: Outcome) -> ItemStatus {
                 "a record with this id is already stored with other content; it was not changed"
                     .into(),
             ),
+            lines: None,
         },
         Outcome::Rejected(m) => ItemStatus {
             id,
             status: ItemOutcome::Rejected,
             message: Some(m),
+            lines: None,
         },
     }
 }
@@ -386,7 +548,33 @@ async fn post_sales(
             results[slot] = Some(item(id, outcome));
         }
     }
-    Ok(batch_response(results.into_iter().flatten().collect()))
+    let mut results: Vec<ItemStatus> = results.into_iter().flatten().collect();
+    with_verdicts(&state, &mut results).await?;
+    Ok(batch_response(results))
+}
+
+/// Adds the backend's verdict on each line to the sales it holds.
+async fn with_verdicts(state: &AppState, results: &mut [ItemStatus]) -> Result<(), ApiError> {
+    let held: Vec<SaleId> = results
+        .iter()
+        .filter(|r| matches!(r.status, ItemOutcome::Stored | ItemOutcome::Duplicate))
+        .filter_map(|r| r.id.parse().ok().map(SaleId))
+        .collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    let mut by_sale: std::collections::HashMap<String, Vec<SaleLineView>> =
+        std::collections::HashMap::new();
+    for row in state.store.sale_lines_of(&held).await? {
+        let sale = row.sale_id.to_string();
+        by_sale.entry(sale).or_default().push(row.try_into()?);
+    }
+    for r in results.iter_mut() {
+        if let Some(lines) = by_sale.remove(&r.id) {
+            r.lines = Some(lines);
+        }
+    }
+    Ok(())
 }
 
 /// Voids to store.

@@ -29,6 +29,7 @@ mod decode;
 mod dialect;
 pub mod finance;
 mod org;
+pub use org::TerminalCashier;
 mod roster;
 mod sales;
 mod web;

@@ -388,3 +388,125 @@ impl Db {
         .await?)
     }
 }
+
+/// A cashier as the terminals get them: with the PIN hash they check
+/// offline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalCashier {
+    /// Id.
+    pub id: UserId,
+    /// Name shown.
+    pub display_name: String,
+    /// argon2id PHC string of the PIN; `None` until an administrator sets one.
+    pub pin_hash: Option<String>,
+    /// A supervisor's PIN approves voids.
+    pub supervisor: bool,
+}
+
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for TerminalCashier {
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(TerminalCashier {
+            id: UserId(super::decode::int(row, "id")?),
+            display_name: super::decode::text(row, "display_name")?,
+            pin_hash: super::decode::opt_text(row, "pin_hash")?,
+            supervisor: super::decode::flag(row, "supervisor")?,
+        })
+    }
+}
+
+impl Db {
+    /// The township's key for hashing resident ID numbers on terminals;
+    /// `fresh` (random) becomes the key when the township has none yet.
+    #[tracing::instrument(level = "debug", skip(self, fresh))]
+    pub async fn township_id_hash_key(
+        &self,
+        township_id: TownshipId,
+        fresh: &str,
+    ) -> StoreResult<String> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id_hash_key FROM township_keys WHERE township_id = $1")
+                .bind(township_id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(k) = found {
+            return Ok(k);
+        }
+        let mut tx = self.begin_write().await?;
+        // Two terminals asking at once: the first insert wins, both read it.
+        sqlx::query(
+            "INSERT INTO township_keys (township_id, id_hash_key, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (township_id) DO NOTHING",
+        )
+        .bind(township_id.0)
+        .bind(fresh)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let key: String =
+            sqlx::query_scalar("SELECT id_hash_key FROM township_keys WHERE township_id = $1")
+                .bind(township_id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// The site's active cashiers with their PIN hashes.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn terminal_cashiers(
+        &self,
+        township_id: TownshipId,
+        site_id: SiteId,
+    ) -> StoreResult<Vec<TerminalCashier>> {
+        Ok(sqlx::query_as(
+            "SELECT id, display_name, pin_hash, CASE WHEN supervisor THEN 1 ELSE 0 END AS supervisor
+             FROM users
+             WHERE township_id = $1 AND site_id = $2 AND role = 'cashier' AND active
+             ORDER BY id",
+        )
+        .bind(township_id.0)
+        .bind(site_id.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Sets a cashier's terminal PIN (its hash) and whether they are a
+    /// supervisor; audited without the hash.
+    #[tracing::instrument(level = "debug", skip(self, pin_hash, audit))]
+    pub async fn set_cashier_pin(
+        &self,
+        id: UserId,
+        pin_hash: &str,
+        supervisor: bool,
+        audit: AuditEntry,
+    ) -> StoreResult<User> {
+        let mut tx = self.begin_write().await?;
+        let before: Option<(i64,)> = sqlx::query_as(
+            "SELECT CASE WHEN supervisor THEN 1 ELSE 0 END FROM users WHERE id = $1 AND role = 'cashier'",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((was_supervisor,)) = before else {
+            return Err(StoreError::NotFound);
+        };
+        let after: User = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE users SET pin_hash = $2, supervisor = $3 WHERE id = $1
+             RETURNING {USER_COLUMNS}"
+        )))
+        .bind(id.0)
+        .bind(pin_hash)
+        .bind(supervisor)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut audit = audit;
+        audit.before = Some(serde_json::json!({ "supervisor": was_supervisor != 0 }).to_string());
+        let mut after_json = audit_value(&after)?;
+        after_json["pin"] = serde_json::Value::from("changed");
+        after_json["supervisor"] = serde_json::Value::from(supervisor);
+        audit.after = Some(after_json.to_string());
+        write_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

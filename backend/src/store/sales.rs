@@ -69,6 +69,31 @@ impl Db {
         .await?)
     }
 
+    /// The stored lines of these sales with the backend's verdicts (the
+    /// answer to a terminal's post), in sale and line order.
+    #[tracing::instrument(level = "debug", skip(self, ids), fields(count = ids.len()))]
+    pub async fn sale_lines_of(&self, ids: &[SaleId]) -> StoreResult<Vec<SaleLineRow>> {
+        let mut rows = Vec::with_capacity(ids.len());
+        // Batches are at most 500 sales; keep each statement's parameters few.
+        for chunk in ids.chunks(100) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT sale_id, line_no, kind, diner_id, name, quantity, standard, amount, subsidy, bracket,
+                    category, expected_standard, expected_paid, expected_subsidy, expected_bracket,
+                    expected_category, expected_reason, verdict
+                 FROM sale_lines WHERE sale_id IN ({}) ORDER BY sale_id, line_no",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            let found: Vec<SaleLineRow> = q.fetch_all(&self.pool).await?;
+            rows.extend(found);
+        }
+        Ok(rows)
+    }
+
     #[tracing::instrument(level = "debug", skip(self, site), fields(site = site.id.0))]
     pub async fn sales_for_site(
         &self,

@@ -16,3 +16,4 @@ mod roles;
 mod roster_import;
 mod storage;
 mod terminal_flow;
+mod terminal_privacy;

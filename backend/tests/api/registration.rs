@@ -277,7 +277,7 @@ async fn create_and_update(app: TestApp) {
 /// the terminal's diner.
 async fn documented(app: TestApp) {
     let doc = app.get_ok("", "/api/openapi.json").await;
-    for schema in ["DinerInput", "DinerView", "Diner"] {
+    for schema in ["DinerInput", "DinerView", "TerminalDiner"] {
         let field = &doc["components"]["schemas"][schema]["properties"]["active_from"];
         assert!(
             field.to_string().contains("\"date\""),

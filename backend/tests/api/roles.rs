@@ -176,6 +176,21 @@ async fn role_endpoint_matrix(app: TestApp) {
             &[Terminal],
         ),
         (
+            Method::GET,
+            format!(
+                "/api/terminal/first-meal?diner_id={}&business_date={today}&slot=lunch",
+                w.diner_76
+            ),
+            None,
+            &[Terminal],
+        ),
+        (
+            Method::PUT,
+            format!("/api/users/{}/pin", w.cashier_id),
+            Some(json!({"pin": "2468"})),
+            ADMINS,
+        ),
+        (
             Method::POST,
             "/api/terminal/sales".into(),
             Some(batch(&[w.walk_in()])),

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod decoder;
+pub use receipts::test_support as decoder;
 
 use std::path::{Path, PathBuf};
 

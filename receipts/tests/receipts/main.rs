@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 mod bitmap;
-mod decoder;
+use receipts::test_support as decoder;
 mod errors;
 mod fixtures;
 mod layout_rules;

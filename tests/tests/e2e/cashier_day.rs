@@ -118,6 +118,8 @@ struct Terminal {
     id: i64,
     cashier_id: i64,
     roster: Vec<Diner>,
+    /// Masked ID numbers by diner: the download carries no whole number.
+    masked: std::collections::HashMap<DinerId, String>,
     policies: PolicyBook,
 }
 
@@ -148,9 +150,20 @@ async fn install_terminal(b: &Backend, place: &Place) -> Terminal {
     let setup = b.get_ok(&token, "/api/terminal/setup").await;
     assert_eq!(setup["site"]["id"], place.site);
     let cashier_id = setup["cashiers"][0]["id"].as_i64().expect("cashier");
+    let download = b.get_ok(&token, "/api/terminal/roster").await;
     let roster: Vec<Diner> =
-        serde_json::from_value(b.get_ok(&token, "/api/terminal/roster").await["diners"].clone())
-            .expect("roster is core diners");
+        serde_json::from_value(download["diners"].clone()).expect("roster is core diners");
+    let masked = download["diners"]
+        .as_array()
+        .expect("diners")
+        .iter()
+        .filter_map(|d| {
+            Some((
+                DinerId(d["id"].as_i64()?),
+                d["id_masked"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
     let policies: Vec<PricePolicy> = serde_json::from_value(
         b.get_ok(&token, "/api/terminal/policies").await["policies"].clone(),
     )
@@ -160,6 +173,7 @@ async fn install_terminal(b: &Backend, place: &Place) -> Terminal {
         token,
         cashier_id,
         roster,
+        masked,
         policies: PolicyBook::new(policies).expect("policy book"),
     }
 }
@@ -306,7 +320,17 @@ async fn cashiers_day(b: Backend) {
     // terminal; here the printer is a listener on 127.0.0.1).
     let mut ctx = SaleContext::new("大寨乡幸福食堂", "大寨乡幸福食堂", "1号收银台", "张丽");
     for d in &term.roster {
-        ctx = ctx.with_diner(d);
+        assert!(
+            d.resident_id.is_none(),
+            "the terminal got a whole ID number"
+        );
+        ctx.diners.insert(
+            d.id,
+            receipts::DinerLabel {
+                name: d.name.clone(),
+                masked_id: term.masked.get(&d.id).cloned(),
+            },
+        );
     }
     for policy in term.policies.versions() {
         for c in policy.categories() {

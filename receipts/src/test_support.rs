@@ -1,39 +1,57 @@
-//! A small ESC/POS decoder: it knows exactly the commands the renderers
-//! emit, turns text back into lines with GB18030, and fails on anything
-//! else, so a stray byte in a receipt fails a test.
+//! For tests of this crate and of its users (feature `test-support`): a
+//! small ESC/POS decoder that knows exactly the commands the renderers
+//! emit, turns text back into lines with GB18030, and panics on anything
+//! else, so a stray byte in a receipt fails a test. Never for production:
+//! it panics by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use encoding_rs::GB18030;
 
 /// A printed text line and the style it was printed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintedLine {
+    /// The text, decoded from GB18030.
     pub text: String,
+    /// Printed bold.
     pub bold: bool,
+    /// Printed double size.
     pub double: bool,
 }
 
 /// A `GS v 0` raster block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RasterBlock {
+    /// Bytes per row.
     pub width_bytes: usize,
+    /// Rows.
     pub rows: usize,
+    /// The raster, row after row.
     pub data: Vec<u8>,
 }
 
+/// Everything a receipt's bytes printed.
 #[derive(Debug, Default)]
 pub struct Decoded {
+    /// Text lines, in order.
     pub lines: Vec<PrintedLine>,
+    /// Data of the QR codes printed.
     pub qr_codes: Vec<String>,
+    /// Raster images.
     pub rasters: Vec<RasterBlock>,
+    /// `ESC @` count.
     pub inits: usize,
+    /// Cash-drawer kicks.
     pub drawer_kicks: usize,
+    /// Paper cuts.
     pub cuts: usize,
     /// Bytes after the cut (there should be none).
     pub after_cut: usize,
+    /// `FS &` was sent.
     pub chinese_mode: bool,
 }
 
 impl Decoded {
+    /// The lines' text.
     pub fn texts(&self) -> Vec<&str> {
         self.lines.iter().map(|l| l.text.as_str()).collect()
     }
@@ -73,6 +91,7 @@ fn take<'a>(bytes: &'a [u8], i: &mut usize, n: usize) -> &'a [u8] {
     s
 }
 
+/// Decodes ESC/POS bytes; panics on a command the renderers never emit.
 pub fn decode(bytes: &[u8]) -> Decoded {
     let mut st = State {
         out: Decoded::default(),
