@@ -5,41 +5,10 @@
 //! rows the store gave.
 
 use chrono::NaiveDate;
-use pinyin::ToPinyinMulti;
 
 use crate::store::DinerRow;
 
-/// Possible first letters of one character of a name.
-fn initials_of(c: char) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::new();
-    if let Some(multi) = c.to_pinyin_multi() {
-        for p in multi {
-            if let Some(&b) = p.first_letter().as_bytes().first() {
-                let b = b.to_ascii_lowercase();
-                if !out.contains(&b) {
-                    out.push(b);
-                }
-            }
-        }
-    } else if c.is_ascii_alphanumeric() {
-        out.push(c.to_ascii_lowercase() as u8);
-    }
-    out
-}
-
-/// True when `letters` (lower-case ASCII) are the first initials of `name`.
-pub fn initials_match(name: &str, letters: &str) -> bool {
-    let initials: Vec<Vec<u8>> = name
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(initials_of)
-        .collect();
-    letters.len() <= initials.len()
-        && letters
-            .bytes()
-            .zip(&initials)
-            .all(|(b, set)| set.contains(&b))
-}
+pub use canteen_core::initials::initials_match;
 
 /// Diners matching `query`: the card number exactly first, then names that
 /// contain it or whose initials start with it; only diners active on

@@ -15,6 +15,7 @@ pub mod example;
 pub mod first_meal;
 pub mod id_hash;
 pub mod ids;
+pub mod initials;
 pub mod money;
 pub mod month;
 #[cfg(feature = "utoipa")]

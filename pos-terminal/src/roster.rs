@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use canteen_core::initials::NameInitials;
 use canteen_core::{Diner, ResidentId, ResidentIdError, id_hash};
 use chrono::NaiveDate;
-use pinyin::ToPinyinMulti;
 use serde::{Deserialize, Serialize};
 
 /// A diner as the terminal holds them: the core record without the ID
@@ -72,7 +72,7 @@ pub fn id_error_zh(e: &ResidentIdError) -> String {
 struct Entry {
     name: String,
     /// Possible first letters of each character of the name.
-    initials: Vec<Vec<u8>>,
+    initials: NameInitials,
 }
 
 /// The roster with its lookups.
@@ -82,23 +82,6 @@ pub struct Roster {
     by_card: HashMap<String, usize>,
     by_hash: HashMap<String, usize>,
     key: Vec<u8>,
-}
-
-fn initials_of(c: char) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::new();
-    if let Some(multi) = c.to_pinyin_multi() {
-        for p in multi {
-            if let Some(&b) = p.first_letter().as_bytes().first() {
-                let b = b.to_ascii_lowercase();
-                if !out.contains(&b) {
-                    out.push(b);
-                }
-            }
-        }
-    } else if c.is_ascii_alphanumeric() {
-        out.push(c.to_ascii_lowercase() as u8);
-    }
-    out
 }
 
 impl Roster {
@@ -117,13 +100,7 @@ impl Roster {
             }
             entries.push(Entry {
                 name: d.diner.name.clone(),
-                initials: d
-                    .diner
-                    .name
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .map(initials_of)
-                    .collect(),
+                initials: NameInitials::of(&d.diner.name),
             });
         }
         Roster {
@@ -189,8 +166,7 @@ impl Roster {
         let mut out = Vec::new();
         for (i, e) in self.entries.iter().enumerate() {
             let hit = if letters {
-                q.len() <= e.initials.len()
-                    && q.bytes().zip(&e.initials).all(|(b, set)| set.contains(&b))
+                e.initials.start_with(&q)
             } else {
                 e.name.contains(&q)
             };
