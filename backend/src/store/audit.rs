@@ -107,9 +107,96 @@ impl Db {
     }
 }
 
+/// What the audit log is searched for: parts of the actor's name and of the
+/// action or entity (case-insensitive for Latin letters), and a time range.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Part of the actor's login name; empty for any.
+    pub who: String,
+    /// Part of the action or kind of record; empty for any.
+    pub what: String,
+    /// From this time on.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this time.
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// A LIKE pattern that finds `part` anywhere, its own `%`, `_` and `\`
+/// taken literally.
+fn contains_pattern(part: &str) -> String {
+    let mut p = String::with_capacity(part.len() + 2);
+    p.push('%');
+    for c in part.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+const AUDIT_WHERE: &str = "WHERE ($1 IS NULL OR township_id = $1)
+       AND ($2 = '' OR lower(actor) LIKE $3 ESCAPE '\\')
+       AND ($4 = '' OR lower(action) LIKE $5 ESCAPE '\\' OR lower(entity) LIKE $5 ESCAPE '\\')
+       AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7)";
+
+impl Db {
+    /// The audit entries that match `filter`, newest first: `limit` of them
+    /// after skipping `offset`, and how many match in all.
+    #[tracing::instrument(level = "debug", skip(self))]
+    pub async fn search_audit_log(
+        &self,
+        township: Option<TownshipId>,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<AuditRow>, i64)> {
+        let who = filter.who.trim().to_string();
+        let what = filter.what.trim().to_string();
+        let (who_like, what_like) = (contains_pattern(&who), contains_pattern(&what));
+        let from = filter.from.map(|t| t.timestamp_millis());
+        let before = filter.before.map(|t| t.timestamp_millis());
+        let rows: Vec<AuditRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, at, actor_id, actor, township_id, action, entity, entity_id, before, after
+             FROM audit_log {AUDIT_WHERE} ORDER BY id DESC LIMIT $8 OFFSET $9"
+        )))
+        .bind(township.map(|t| t.0))
+        .bind(&who)
+        .bind(&who_like)
+        .bind(&what)
+        .bind(&what_like)
+        .bind(from)
+        .bind(before)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM audit_log {AUDIT_WHERE}"
+        )))
+        .bind(township.map(|t| t.0))
+        .bind(&who)
+        .bind(&who_like)
+        .bind(&what)
+        .bind(&what_like)
+        .bind(from)
+        .bind(before)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((rows, total))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(contains_pattern("Diner"), "%diner%");
+        assert_eq!(contains_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
 
     #[test]
     fn masks_all_but_six_and_two() {

@@ -29,6 +29,7 @@ mod decode;
 mod dialect;
 pub mod finance;
 mod org;
+pub use audit::AuditFilter;
 pub use org::TerminalCashier;
 mod roster;
 mod sales;

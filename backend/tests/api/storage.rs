@@ -3,8 +3,8 @@
 //! remove sales, voids and audit entries.
 
 use backend::store::{
-    Actor, AuditEntry, CloseOutcome, Db, DinerFields, LineToStore, NewSite, NewUser, Outcome,
-    ReceivedAt, SaleToStore, ShiftRow, Site, StoreError, Verdict, VoidToStore,
+    Actor, AuditEntry, AuditFilter, CloseOutcome, Db, DinerFields, LineToStore, NewSite, NewUser,
+    Outcome, ReceivedAt, SaleToStore, ShiftRow, Site, StoreError, Verdict, VoidToStore,
 };
 use canteen_core::{DinerId, Money, SaleId, ShiftId, Slot, TerminalId, TownshipId, UserId, VoidId};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -831,6 +831,117 @@ async fn a_failing_post_fails_alone_sqlite() {
 async fn a_failing_post_fails_alone_postgres() {
     match store(Backend::Postgres).await {
         Some((db, _)) => a_failing_post_fails_alone(db).await,
+        None => eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it"),
+    }
+}
+
+/// The audit log searched in the database: by part of the actor's name
+/// (any case), of the action or entity (a `%` or `_` typed is taken
+/// literally), by time, by township, and paged.
+async fn audit_search(db: Db) {
+    let t = db
+        .insert_township("大寨镇", audit("township.create"))
+        .await
+        .expect("township");
+    let other = db
+        .insert_township("小寨镇", audit("township.create"))
+        .await
+        .expect("township");
+    let entry = |action: &str, actor: &str, township: TownshipId| AuditEntry {
+        actor: Actor {
+            user_id: None,
+            name: actor.into(),
+        },
+        township_id: Some(township),
+        action: action.into(),
+        entity: "diner".into(),
+        entity_id: String::new(),
+        before: None,
+        after: None,
+    };
+    for (action, actor, township) in [
+        ("diner.update", "Admin1", t.id),
+        ("diner.create", "admin1", t.id),
+        ("user.create", "李会计", t.id),
+        ("policy.50%_off", "admin2", t.id),
+        ("diner.update", "admin1", other.id),
+    ] {
+        db.insert_audit(entry(action, actor, township))
+            .await
+            .expect("audit");
+    }
+    let search = |who: &str, what: &str| AuditFilter {
+        who: who.into(),
+        what: what.into(),
+        ..AuditFilter::default()
+    };
+    let found = |f: AuditFilter, limit: i64, offset: i64| {
+        let db = db.clone();
+        async move {
+            let (rows, total) = db
+                .search_audit_log(Some(t.id), &f, limit, offset)
+                .await
+                .expect("search");
+            (
+                rows.into_iter().map(|r| r.action).collect::<Vec<_>>(),
+                total,
+            )
+        }
+    };
+    // The oracle: every entry of the township, filtered here.
+    let (every, n) = found(search("", ""), 100, 0).await;
+    assert_eq!(usize::try_from(n).unwrap(), every.len());
+    let of = |part: &str| -> Vec<String> {
+        every
+            .iter()
+            .filter(|a| a.contains(part) || part == "diner")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(found(search("ADMIN1", ""), 10, 0).await.1, 2);
+    assert_eq!(
+        found(search("会计", ""), 10, 0).await.0,
+        vec!["user.create"]
+    );
+    // "diner" is the entity of every entry made here.
+    assert!(found(search("", "diner"), 10, 0).await.1 >= 4);
+    assert_eq!(found(search("", "create"), 10, 0).await.0, of("create"));
+    assert_eq!(
+        found(search("", "%_"), 10, 0).await.0,
+        vec!["policy.50%_off"]
+    );
+    assert_eq!(found(search("", "r.c_eate"), 10, 0).await.1, 0);
+    let (page, total) = found(search("", ""), 2, 2).await;
+    assert_eq!(total, n);
+    assert_eq!(page, every[2..4].to_vec(), "newest first, paged");
+    assert_eq!(every[..2], ["policy.50%_off", "user.create"]);
+    let later = AuditFilter {
+        from: Some(Utc::now() + chrono::Duration::hours(1)),
+        ..AuditFilter::default()
+    };
+    assert_eq!(found(later, 10, 0).await.1, 0);
+    let earlier = AuditFilter {
+        before: Some(Utc::now() - chrono::Duration::hours(1)),
+        ..AuditFilter::default()
+    };
+    assert_eq!(found(earlier, 10, 0).await.1, 0);
+    let (all, _) = db
+        .search_audit_log(None, &AuditFilter::default(), 100, 0)
+        .await
+        .expect("county-wide");
+    assert!(all.len() >= 5);
+}
+
+#[tokio::test]
+async fn audit_log_is_searched_in_the_database_sqlite() {
+    let (db, _dir) = store(Backend::Sqlite).await.expect("sqlite");
+    audit_search(db).await;
+}
+
+#[tokio::test]
+async fn audit_log_is_searched_in_the_database_postgres() {
+    match store(Backend::Postgres).await {
+        Some((db, _)) => audit_search(db).await,
         None => eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it"),
     }
 }

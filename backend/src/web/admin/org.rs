@@ -19,7 +19,7 @@ use crate::http::admin::{
 use crate::http::views::RoleName;
 use crate::http::{ApiError, AppState};
 use crate::roles::Role;
-use crate::store::{Site, Terminal, Township, User};
+use crate::store::{AuditFilter, Site, Terminal, Township, User};
 use crate::web::guard::Admin;
 use crate::web::{Page, PageError};
 
@@ -459,9 +459,6 @@ pub struct AuditPage {
     next_href: Option<String>,
 }
 
-/// The most entries the log page reads (newest first), then filters.
-const AUDIT_WINDOW: i64 = 5000;
-
 fn audit_href(q: &AuditQuery, page: usize) -> String {
     let e = crate::web::session::encode_component;
     format!(
@@ -485,30 +482,40 @@ pub async fn audit(
         (Ok(f), Ok(t)) => (f, t, None),
         _ => (None, None, Some(w.err_date)),
     };
-    let who = q.who.trim().to_lowercase();
-    let what = q.what.trim().to_lowercase();
     let offset =
         chrono::FixedOffset::east_opt(8 * 3600).ok_or_else(|| PageError::internal("offset"))?;
-    let rows = state.store.audit_log(a.township, AUDIT_WINDOW).await?;
-    let found: Vec<_> = rows
-        .into_iter()
-        .filter(|r| who.is_empty() || r.actor.to_lowercase().contains(&who))
-        .filter(|r| {
-            what.is_empty()
-                || r.action.to_lowercase().contains(&what)
-                || r.entity.to_lowercase().contains(&what)
-        })
-        .filter(|r| {
-            let day = r.at.with_timezone(&offset).date_naive();
-            from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
-        })
-        .collect();
-    let pages = found.len().div_ceil(PAGE_SIZE).max(1);
+    // A day of the form is a day in China's time: from its first moment to
+    // the first moment of the next.
+    let start_of = |day: chrono::NaiveDate| {
+        day.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(offset).single())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let filter = AuditFilter {
+        who: q.who.clone(),
+        what: q.what.clone(),
+        from: from.and_then(start_of),
+        before: to.and_then(|t| t.succ_opt()).and_then(start_of),
+    };
+    let size = i64::try_from(PAGE_SIZE).map_err(PageError::internal)?;
+    let (_, total) = state
+        .store
+        .search_audit_log(a.township, &filter, 0, 0)
+        .await?;
+    let pages = usize::try_from(total)
+        .map_err(PageError::internal)?
+        .div_ceil(PAGE_SIZE)
+        .max(1);
     let page_no = q.page.unwrap_or(1).clamp(1, pages);
+    let skip = i64::try_from(page_no - 1)
+        .map_err(PageError::internal)?
+        .saturating_mul(size);
+    let (found, _) = state
+        .store
+        .search_audit_log(a.township, &filter, size, skip)
+        .await?;
     let lines = found
         .iter()
-        .skip((page_no - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
         .map(|r| AuditLine {
             at: r
                 .at
