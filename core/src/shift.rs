@@ -653,6 +653,9 @@ mod tests {
         assert_eq!(fen(check.now.qr_sales), 300);
         assert_eq!(fen(check.difference_at_close(Money::from_fen(20600))), 0);
         assert_eq!(fen(check.difference_now(Money::from_fen(20600))), -400);
+        // Counted 210.00: 4.00 over at the close, right now.
+        assert_eq!(fen(check.difference_at_close(Money::from_fen(21000))), 400);
+        assert_eq!(fen(check.difference_now(Money::from_fen(21000))), 0);
         assert_eq!(
             check.late_sales,
             vec![
@@ -762,6 +765,29 @@ mod tests {
         assert_eq!(check.at_close, check.now);
         assert_eq!(fen(check.at_close.expected_cash), 600);
         assert_eq!(check.now.voids_count, 1);
+    }
+
+    #[test]
+    fn of_two_voids_of_a_sale_received_at_the_same_moment_the_one_listed_first_counts() {
+        // Two terminals voided the same sale; both voids reached the backend
+        // in the same second, after the close.
+        let voided = cash_meal(1, 600);
+        let listed_first = void_of(11, voided.id);
+        let listed_second = void_of(10, voided.id);
+        let check = ShiftCheck::of(
+            Money::ZERO,
+            &[got(voided.clone(), 10)],
+            &[got(listed_first.clone(), 40), got(listed_second, 40)],
+            closed(),
+        );
+        assert_eq!(
+            check
+                .late_voids
+                .iter()
+                .map(|l| (l.void_id, l.sale_id))
+                .collect::<Vec<_>>(),
+            vec![(listed_first.id, voided.id)]
+        );
     }
 
     #[test]
