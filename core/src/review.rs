@@ -106,8 +106,10 @@ pub fn flag_kind(flag: &Flag) -> &'static str {
 /// Applies `decisions` to `claim`, the result of `reconcile(input)`.
 ///
 /// For each flagged line the latest decision made on its kind of flag
-/// counts. Accepted lines join the claim with the amounts the terminal
-/// charged; the totals are made again from all claimed lines.
+/// counts: by `decided_at`, then `comment`; of decisions equal in both, the
+/// one listed last (the backend lists them in the order it recorded them).
+/// Accepted lines join the claim with the amounts the terminal charged; the
+/// totals are made again from all claimed lines.
 pub fn review(input: &ClaimInput<'_>, claim: Claim, decisions: &[Decision]) -> ReviewedClaim {
     let mut latest: BTreeMap<(SaleId, usize, &str), &Decision> = BTreeMap::new();
     for d in decisions {

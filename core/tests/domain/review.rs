@@ -2,7 +2,9 @@
 
 use canteen_core::claim::LineKind;
 use canteen_core::review::flag_kind;
-use canteen_core::{ClaimInput, ClaimTotals, Decision, Money, Slot, Verdict, reconcile, review};
+use canteen_core::{
+    ClaimInput, ClaimTotals, Decision, Money, SaleLine, Slot, Verdict, reconcile, review,
+};
 
 use crate::fixtures::*;
 
@@ -29,15 +31,17 @@ fn decision(
 #[test]
 fn decisions_move_flagged_lines_into_the_claim() {
     let day = d(2026, 3, 2);
+    // The terminal named the bracket on the second lunch only.
+    let mut second = meal(2, CANTEEN, 7, day, Slot::Lunch, 1200, 600, at(day, 4, 5));
+    if let SaleLine::DinerMeal { bracket, .. } = &mut second.lines[0] {
+        *bracket = Some("70-79".into());
+    }
     let sales = vec![
         received(
             meal(1, CANTEEN, 7, day, Slot::Lunch, 1200, 600, at(day, 4, 0)),
             at(day, 5, 0),
         ),
-        received(
-            meal(2, CANTEEN, 7, day, Slot::Lunch, 1200, 600, at(day, 4, 5)),
-            at(day, 5, 0),
-        ),
+        received(second.clone(), at(day, 5, 0)),
     ];
     let roster = vec![diner(7, d(1950, 1, 10))];
     let book = standard_book();
@@ -80,6 +84,16 @@ fn decisions_move_flagged_lines_into_the_claim() {
             .all(|l| l.kind == LineKind::Regular)
     );
     assert_eq!(accepted.meals_by_day()[&day], 2);
+    // The accepted line is claimed as the terminal charged it: its sale's
+    // time and the bracket the line named.
+    let line = accepted
+        .claim
+        .lines
+        .iter()
+        .find(|l| l.sale_id == second.id)
+        .unwrap();
+    assert_eq!(line.sold_at, at(day, 4, 5));
+    assert_eq!(line.bracket.as_deref(), Some("70-79"));
 
     let wrong_kind = decision(&flag, "price_differs", Verdict::Accept, 0);
     let unmoved = review(&input, claim.clone(), &[wrong_kind]);
@@ -94,6 +108,24 @@ fn decisions_move_flagged_lines_into_the_claim() {
     assert_eq!((rejected.undecided(), rejected.claim.total.meals), (0, 1));
     assert_eq!(rejected.flags[0].decision.as_ref(), Some(&reject_later));
     assert_eq!(rejected.claim.flagged.len(), 1);
+    // Listed the other way round, the later decision still wins.
+    let rejected_too = review(
+        &input,
+        claim.clone(),
+        &[accept.clone(), reject_later.clone()],
+    );
+    assert_eq!(rejected_too.flags[0].decision.as_ref(), Some(&reject_later));
+
+    // Two decisions at the same moment with the same comment: the one listed
+    // last counts (the backend lists decisions in the order it recorded them).
+    let reject_now = decision(&flag, "second_subsidised_meal", Verdict::Reject, 0);
+    for (listed, last) in [
+        ([accept.clone(), reject_now.clone()], &reject_now),
+        ([reject_now.clone(), accept.clone()], &accept),
+    ] {
+        let reviewed = review(&input, claim.clone(), &listed);
+        assert_eq!(reviewed.flags[0].decision.as_ref(), Some(last));
+    }
 
     let totals = ClaimTotals::of([&accepted.claim, &none.claim]);
     assert_eq!(totals.total.meals, 3);
