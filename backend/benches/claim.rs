@@ -82,7 +82,7 @@ async fn seed(db: &Db, diners: i64) -> usize {
             sales.join(",")
         );
         let l = format!(
-            "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount, subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy, expected_bracket, expected_category, expected_reason, verdict, business_date, slot, township_id) VALUES {}",
+            "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount, subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy, expected_bracket, expected_category, expected_reason, verdict, business_date, slot, township_id, site_id, terminal_id, cashier_id, sold_at, received_at) VALUES {}",
             lines.join(",")
         );
         sales.clear();
@@ -102,7 +102,7 @@ async fn seed(db: &Db, diners: i64) -> usize {
                 let site = d % SITES + 1;
                 let subsidy = standard - paid;
                 sales.push(format!("('{id}', {site}, {site}, {site}, {sold}, '{date}', '{slot}', {paid}, {subsidy}, {paid}, 'cash', 'h', '{{}}', {sold}, 1)"));
-                lines.push(format!("('{id}', 1, 'diner_meal', {d}, NULL, 1, {standard}, {paid}, {subsidy}, '70-79', NULL, {standard}, {paid}, {subsidy}, '70-79', NULL, 'bracket', 'agrees', '{date}', '{slot}', 1)"));
+                lines.push(format!("('{id}', 1, 'diner_meal', {d}, NULL, 1, {standard}, {paid}, {subsidy}, '70-79', NULL, {standard}, {paid}, {subsidy}, '70-79', NULL, 'bracket', 'agrees', '{date}', '{slot}', 1, {site}, {site}, {site}, {sold}, {sold})"));
                 count += 1;
                 if sales.len() == 2000 {
                     let (s, l) = flush(&mut sales, &mut lines);

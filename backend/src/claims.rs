@@ -12,14 +12,16 @@ use std::collections::{BTreeMap, HashMap};
 use canteen_core::claim::{Flag, MonthClose};
 use canteen_core::review::flag_kind;
 use canteen_core::{
-    ClaimInput, ClaimTotals, Decision, Diner, DinerId, Money, PolicyBook, ResidentId,
-    ReviewedClaim, SaleId, SiteId, TownshipId, UserId, Verdict, YearMonth, reconcile, review,
+    ClaimInput, ClaimTotals, Decision, Diner, DinerId, FreeMealDay, Money, PolicyBook, Received,
+    ResidentId, ReviewedClaim, Sale, SaleId, SaleLine, SiteId, Slot, TownshipId, UserId, Verdict,
+    Void, YearMonth, reconcile, review,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{diner_from_row, local_date, policy_book};
-use crate::store::finance::{ClaimRecords, CloseRecord, DecisionToStore, month_range};
+use crate::store::finance::{CloseRecord, DecisionToStore, month_range};
 use crate::store::{Actor, AuditEntry, Db, Site, StoreError, Township};
 
 /// What can go wrong with a claim.
@@ -57,6 +59,10 @@ pub enum ClaimsError {
     /// The month has no days in the calendar we keep.
     #[error("{0} is beyond the calendar")]
     BeyondCalendar(YearMonth),
+    /// The computation stopped before it gave a claim (a worker thread
+    /// failed or the service is stopping).
+    #[error("the claim's computation was interrupted; try again")]
+    Interrupted,
     /// Decisions, closes and reopenings are a person's, never the system's.
     #[error("only a signed-in person may {0}")]
     NeedsPerson(&'static str),
@@ -155,77 +161,114 @@ pub struct TownshipClaim {
     pub totals: ClaimTotals,
 }
 
-/// The roster, policies and closes of a township, loaded once.
+/// The roster, policies, closes and records of a township's month, loaded
+/// once for all its sites.
 struct Context {
     roster: Vec<Diner>,
+    /// Each diner's place in `roster`.
+    roster_at: FxHashMap<DinerId, usize>,
     policies: PolicyBook,
     closes: Vec<MonthClose>,
-    records: ClaimRecords,
-    /// Each site's share of `records`, see [`by_site`].
-    by_site: HashMap<SiteId, ClaimRecords>,
+    /// Every free-meal day the records hold (any site's may flag a line).
+    free_meals: Vec<FreeMealDay>,
+    /// Each site's share of the records, see [`by_site`].
+    by_site: HashMap<SiteId, Share>,
+}
+
+impl Context {
+    fn diner(&self, id: DinerId) -> Option<&Diner> {
+        self.roster_at.get(&id).map(|&i| &self.roster[i])
+    }
+}
+
+/// The sales and voids a site's claim can depend on.
+#[derive(Default)]
+struct Share {
+    sales: Vec<Received<Sale>>,
+    voids: Vec<Received<Void>>,
 }
 
 /// Splits the township's records into what each site's claim can depend
 /// on: the site's own sales, the other sites' sales that share a diner,
 /// slot and day with one of them (the one-meal rule runs across sites),
-/// the voids of those, and every free-meal day. Nothing else can change a
-/// site's claim, so reconciling each site over its share gives the same
-/// claim as over everything, in time proportional to the share.
-fn by_site(records: &ClaimRecords) -> HashMap<SiteId, ClaimRecords> {
-    type Key = (DinerId, NaiveDate, canteen_core::Slot);
-    let keys = |sale: &canteen_core::Sale| -> Vec<Key> {
-        sale.lines
-            .iter()
-            .filter_map(|l| match l {
-                canteen_core::SaleLine::DinerMeal { diner_id, .. } => {
-                    Some((*diner_id, sale.business_date, sale.slot))
+/// and the voids of those. Nothing else can change a site's claim, so
+/// reconciling each site over its share gives the same claim as over
+/// everything, in time proportional to the share. Each sale moves into its
+/// own site's share; only those shared across sites are copied.
+fn by_site(sales: Vec<Received<Sale>>, voids: Vec<Received<Void>>) -> HashMap<SiteId, Share> {
+    type Key = (DinerId, NaiveDate, Slot);
+    let mut keyed: Vec<(Key, usize)> = sales
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let sale = &r.record;
+            sale.lines.iter().filter_map(move |l| match l {
+                SaleLine::DinerMeal { diner_id, .. } => {
+                    Some(((*diner_id, sale.business_date, sale.slot), i))
                 }
                 _ => None,
             })
-            .collect()
-    };
-    let mut sharing: HashMap<Key, Vec<usize>> = HashMap::new();
-    for (i, r) in records.sales.iter().enumerate() {
-        for k in keys(&r.record) {
-            sharing.entry(k).or_default().push(i);
+        })
+        .collect();
+    keyed.sort_unstable();
+    let site_of = |i: usize| sales[i].record.site_id;
+    let mut shared: FxHashMap<SiteId, Vec<usize>> = FxHashMap::default();
+    for group in keyed.chunk_by(|a, b| a.0 == b.0) {
+        let first = site_of(group[0].1);
+        if group.iter().all(|&(_, i)| site_of(i) == first) {
+            continue;
         }
-    }
-    let mut chosen: HashMap<SiteId, Vec<usize>> = HashMap::new();
-    for (i, r) in records.sales.iter().enumerate() {
-        let site = r.record.site_id;
-        let list = chosen.entry(site).or_default();
-        list.push(i);
-        for k in keys(&r.record) {
-            for &j in sharing.get(&k).map_or(&[][..], Vec::as_slice) {
-                if records.sales[j].record.site_id != site {
-                    list.push(j);
+        for &(_, i) in group {
+            for &(_, j) in group {
+                if site_of(j) != site_of(i) {
+                    shared.entry(site_of(i)).or_default().push(j);
                 }
             }
         }
     }
-    let mut voids: HashMap<canteen_core::SaleId, Vec<usize>> = HashMap::new();
-    for (i, v) in records.voids.iter().enumerate() {
-        voids.entry(v.record.sale_id).or_default().push(i);
+    let mut sizes: FxHashMap<SiteId, usize> = FxHashMap::default();
+    for sale in &sales {
+        *sizes.entry(sale.record.site_id).or_default() += 1;
     }
-    chosen
+    let mut shares: HashMap<SiteId, Share> = sizes
         .into_iter()
-        .map(|(site, mut list)| {
-            list.sort_unstable();
-            list.dedup();
-            let sales: Vec<_> = list.iter().map(|&i| records.sales[i].clone()).collect();
-            let voids = sales
-                .iter()
-                .flat_map(|s| voids.get(&s.record.id).map_or(&[][..], Vec::as_slice))
-                .map(|&i| records.voids[i].clone())
-                .collect();
-            let share = ClaimRecords {
-                sales,
-                voids,
-                free_meals: records.free_meals.clone(),
+        .map(|(site, n)| {
+            let share = Share {
+                sales: Vec::with_capacity(n + shared.get(&site).map_or(0, Vec::len)),
+                voids: Vec::new(),
             };
             (site, share)
         })
-        .collect()
+        .collect();
+    for (site, mut others) in shared {
+        others.sort_unstable();
+        others.dedup();
+        let share = shares.entry(site).or_default();
+        share
+            .sales
+            .extend(others.into_iter().map(|j| sales[j].clone()));
+    }
+    for sale in sales {
+        shares
+            .entry(sale.record.site_id)
+            .or_default()
+            .sales
+            .push(sale);
+    }
+    let mut voids_of: FxHashMap<SaleId, Vec<Received<Void>>> = FxHashMap::default();
+    for v in voids {
+        voids_of.entry(v.record.sale_id).or_default().push(v);
+    }
+    for share in shares.values_mut() {
+        share.voids = share
+            .sales
+            .iter()
+            .filter_map(|s| voids_of.get(&s.record.id))
+            .flatten()
+            .cloned()
+            .collect();
+    }
+    shares
 }
 
 async fn context(
@@ -239,17 +282,20 @@ async fn context(
         .map(diner_from_row)
         .collect::<Result<Vec<_>, _>>()
         .map_err(StoreError::from)?;
+    let roster_at = roster.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
     let mut policy_rows = Vec::new();
     for site in store.sites(Some(township_id)).await? {
         policy_rows.extend(store.policies_since(site.id, 0).await?);
     }
     let records = store.claim_records(township_id, month).await?;
+    let by_site = by_site(records.sales, records.voids);
     Ok(Context {
         roster,
+        roster_at,
         policies: policy_book(&policy_rows).map_err(StoreError::from)?,
         closes: store.month_closes(township_id).await?,
-        by_site: by_site(&records),
-        records,
+        free_meals: records.free_meals,
+        by_site,
     })
 }
 
@@ -261,34 +307,43 @@ fn label(d: &Diner) -> DinerLabel {
     }
 }
 
+/// What a site's claim needs from the store beyond the township's context.
+struct SiteInputs {
+    decisions: Vec<Decision>,
+    free_meals_served: i64,
+}
+
+async fn site_inputs(store: &Db, site: &Site, month: YearMonth) -> Result<SiteInputs, ClaimsError> {
+    let (first, last) = days_of(month)?;
+    Ok(SiteInputs {
+        decisions: store.flag_decisions(site.id, month).await?,
+        free_meals_served: store.free_meal_totals(site.id, first, last).await?.served,
+    })
+}
+
 /// Computes a site's claim from the context: reconcile, then review.
-async fn compute(
-    store: &Db,
+fn compute(
     ctx: &Context,
     township: &Township,
     site: &Site,
     month: YearMonth,
     now: DateTime<Utc>,
-) -> Result<MonthClaim, ClaimsError> {
-    let none = ClaimRecords {
-        free_meals: ctx.records.free_meals.clone(),
-        ..ClaimRecords::default()
-    };
+    inputs: &SiteInputs,
+) -> MonthClaim {
+    let none = Share::default();
     let records = ctx.by_site.get(&site.id).unwrap_or(&none);
     let input = ClaimInput {
         site_id: site.id,
         month,
         sales: &records.sales,
         voids: &records.voids,
-        free_meals: &records.free_meals,
+        free_meals: &ctx.free_meals,
         roster: &ctx.roster,
         policies: &ctx.policies,
         closes: &ctx.closes,
     };
     let claim = reconcile(&input);
-    let decisions = store.flag_decisions(site.id, month).await?;
-    let reviewed = review(&input, claim, &decisions);
-    let roster: BTreeMap<DinerId, &Diner> = ctx.roster.iter().map(|d| (d.id, d)).collect();
+    let reviewed = review(&input, claim, &inputs.decisions);
     let mut diners = BTreeMap::new();
     let named = reviewed
         .claim
@@ -297,7 +352,7 @@ async fn compute(
         .map(|l| l.diner_id)
         .chain(reviewed.flags.iter().map(|f| f.line.diner_id));
     for id in named {
-        if let Some(d) = roster.get(&id) {
+        if let Some(d) = ctx.diner(id) {
             diners.entry(id.0).or_insert_with(|| label(d));
         }
     }
@@ -307,8 +362,8 @@ async fn compute(
         .map(|f| {
             let l = &f.line;
             let mut e = Evidence {
-                age_on_date: roster
-                    .get(&l.diner_id)
+                age_on_date: ctx
+                    .diner(l.diner_id)
                     .and_then(|d| d.age_on(l.business_date)),
                 other_sale: None,
                 free_meal: None,
@@ -318,16 +373,15 @@ async fn compute(
             match &l.flag {
                 Flag::SecondSubsidisedMeal { claimed_sale } => e.other_sale = Some(*claimed_sale),
                 Flag::AteFreeMeal { free_meal } => {
-                    e.free_meal = ctx
-                        .records
-                        .free_meals
-                        .iter()
-                        .find(|d| d.id == *free_meal)
-                        .map(|d| FreeMealRef {
-                            id: d.id.to_string(),
-                            site_id: d.site_id.0,
-                            date: d.date,
-                        });
+                    e.free_meal =
+                        ctx.free_meals
+                            .iter()
+                            .find(|d| d.id == *free_meal)
+                            .map(|d| FreeMealRef {
+                                id: d.id.to_string(),
+                                site_id: d.site_id.0,
+                                date: d.date,
+                            });
                 }
                 Flag::PriceDiffers {
                     expected_paid,
@@ -341,9 +395,7 @@ async fn compute(
             e
         })
         .collect();
-    let (first, last) = days_of(month)?;
-    let served = store.free_meal_totals(site.id, first, last).await?.served;
-    Ok(MonthClaim {
+    MonthClaim {
         township_id: township.id.0,
         township_name: township.name.clone(),
         site_id: site.id.0,
@@ -352,9 +404,53 @@ async fn compute(
         reviewed,
         evidence,
         diners,
-        free_meals_served: served,
+        free_meals_served: inputs.free_meals_served,
         computed_at: now,
-    })
+    }
+}
+
+/// Computes the claims of `sites` on every core, off the async threads:
+/// each site's reconcile is independent of the others'.
+async fn compute_all(
+    ctx: Context,
+    township: &Township,
+    sites: Vec<(Site, SiteInputs)>,
+    month: YearMonth,
+    now: DateTime<Utc>,
+) -> Result<Vec<MonthClaim>, ClaimsError> {
+    let township = township.clone();
+    let work = move || {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, sites.len().max(1));
+        let per_thread = sites.len().div_ceil(threads).max(1);
+        let claims = std::thread::scope(|scope| {
+            let handles: Vec<_> = sites
+                .chunks(per_thread)
+                .map(|chunk| {
+                    let (ctx, township) = (&ctx, &township);
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(site, inputs)| compute(ctx, township, site, month, now, inputs))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| ClaimsError::Interrupted))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|chunks| chunks.into_iter().flatten().collect())
+        });
+        // A city's month is a million records: freeing them is no part of
+        // the answer.
+        std::thread::spawn(move || drop(ctx));
+        claims
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ClaimsError::Interrupted)?
 }
 
 fn frozen(close: &CloseRecord) -> Result<MonthClaim, ClaimsError> {
@@ -380,8 +476,10 @@ pub async fn site_claim(
         return frozen(&close);
     }
     let township = township_of(store, site).await?;
+    let inputs = site_inputs(store, site, month).await?;
     let ctx = context(store, township.id, month).await?;
-    compute(store, &ctx, &township, site, month, now).await
+    let mut claims = compute_all(ctx, &township, vec![(site.clone(), inputs)], month, now).await?;
+    claims.pop().ok_or(ClaimsError::Interrupted)
 }
 
 /// The township's claim for a month: every site's, and the sum.
@@ -391,20 +489,24 @@ pub async fn township_claim(
     month: YearMonth,
     now: DateTime<Utc>,
 ) -> Result<TownshipClaim, ClaimsError> {
-    let mut sites = Vec::new();
-    let mut ctx: Option<Context> = None;
-    for site in store.sites(Some(township.id)).await? {
-        if let Some(close) = store.month_close(site.id, month).await? {
-            sites.push(frozen(&close)?);
-            continue;
-        }
-        if ctx.is_none() {
-            ctx = Some(context(store, township.id, month).await?);
-        }
-        if let Some(c) = &ctx {
-            sites.push(compute(store, c, township, &site, month, now).await?);
+    let mut frozen_claims = Vec::new();
+    let mut open = Vec::new();
+    let all = store.sites(Some(township.id)).await?;
+    for site in &all {
+        match store.month_close(site.id, month).await? {
+            Some(close) => frozen_claims.push(frozen(&close)?),
+            None => open.push((site.clone(), site_inputs(store, site, month).await?)),
         }
     }
+    let mut computed = Vec::new();
+    if !open.is_empty() {
+        let ctx = context(store, township.id, month).await?;
+        computed = compute_all(ctx, township, open, month, now).await?;
+    }
+    // In the order of the sites.
+    let mut sites: Vec<MonthClaim> = frozen_claims.into_iter().chain(computed).collect();
+    let place: HashMap<i64, usize> = all.iter().enumerate().map(|(i, s)| (s.id.0, i)).collect();
+    sites.sort_by_key(|c| place.get(&c.site_id).copied());
     let totals = ClaimTotals::of(sites.iter().map(|s| &s.reviewed.claim));
     Ok(TownshipClaim {
         township: township.clone(),
@@ -539,7 +641,11 @@ pub async fn close_month(
         month,
         closed_at: now,
     });
-    let claim = compute(store, &ctx, &township, site, month, now).await?;
+    let inputs = site_inputs(store, site, month).await?;
+    let claim = compute_all(ctx, &township, vec![(site.clone(), inputs)], month, now)
+        .await?
+        .pop()
+        .ok_or(ClaimsError::Interrupted)?;
     let undecided = claim.reviewed.undecided();
     if undecided > 0 {
         return Err(ClaimsError::Undecided(undecided));

@@ -664,11 +664,23 @@ fn flag_beyond_roster(
     for l in lines.iter().filter(|l| l.kind == LineKind::Regular) {
         *claimed.entry((l.business_date, l.slot)).or_default() += 1;
     }
+    // The most meals any slot of a date claims: counting the eligible
+    // diners can stop there (see `eligible_diners`).
+    let mut most: HashMap<NaiveDate, usize> = HashMap::default();
+    for (&(date, _), &meals) in &claimed {
+        let m = most.entry(date).or_default();
+        *m = (*m).max(meals);
+    }
     let mut eligible_on: HashMap<NaiveDate, usize> = HashMap::default();
     let over = beyond_roster(&claimed, |date| {
-        *eligible_on
-            .entry(date)
-            .or_insert_with(|| eligible_diners(input, roster, date))
+        *eligible_on.entry(date).or_insert_with(|| {
+            eligible_diners(
+                input,
+                roster,
+                date,
+                most.get(&date).copied().unwrap_or(usize::MAX),
+            )
+        })
     });
     if over.is_empty() {
         return;
@@ -739,11 +751,17 @@ fn latest_beyond(
     drop
 }
 
-/// Active diners eligible for a subsidised price at the site on `date`.
+/// Active diners eligible for a subsidised price at the site on `date`,
+/// counted up to `enough`: a slot is beyond the roster only when its meals
+/// (at most `enough`) outnumber the eligible diners, so a count that
+/// reaches `enough` says "not beyond" as well as the whole count would, and
+/// a count that stops short of it is the whole count. A city's roster is
+/// tens of thousands; a site's meals of a slot, tens.
 fn eligible_diners(
     input: &ClaimInput<'_>,
     roster: &HashMap<DinerId, &Diner>,
     date: NaiveDate,
+    enough: usize,
 ) -> usize {
     let Some(policy) = input.policies.in_force(input.site_id, date) else {
         return 0;
@@ -756,6 +774,7 @@ fn eligible_diners(
             let by_age = lowest.is_some_and(|min| d.age_on(date).is_some_and(|a| a >= min));
             by_age || d.categories_on(date).any(|c| policy.category(c).is_some())
         })
+        .take(enough)
         .count()
 }
 
@@ -933,6 +952,49 @@ mod tests {
             flagged[0].flag.to_string(),
             "1 subsidised meals in this slot and day, but only 0 eligible diners"
         );
+    }
+
+    #[test]
+    fn eligible_diners_are_counted_up_to_enough_and_whole_below_it() {
+        let policy =
+            crate::policy::PricePolicy::try_from(crate::example::dazhai_policy(SiteId(1), d(1)))
+                .unwrap();
+        let policies = PolicyBook::new(vec![policy]).unwrap();
+        let diner = |id, born: i32, inactive_since| Diner {
+            id: DinerId(id),
+            name: format!("食客{id}"),
+            resident_id: None,
+            birth_date: NaiveDate::from_ymd_opt(born, 1, 1),
+            village: None,
+            card_no: None,
+            active_from: None,
+            inactive_since,
+            categories: vec![],
+        };
+        // Four eligible; one too young, one gone before the date.
+        let roster = vec![
+            diner(1, 1940, None),
+            diner(2, 1945, None),
+            diner(3, 1950, None),
+            diner(4, 1955, None),
+            diner(5, 1990, None),
+            diner(6, 1940, Some(d(1))),
+        ];
+        let input = ClaimInput {
+            site_id: SiteId(1),
+            month: YearMonth::of(d(2)),
+            sales: &[],
+            voids: &[],
+            free_meals: &[],
+            roster: &roster,
+            policies: &policies,
+            closes: &[],
+        };
+        let by_id: HashMap<DinerId, &Diner> = roster.iter().map(|d| (d.id, d)).collect();
+        assert_eq!(eligible_diners(&input, &by_id, d(2), 2), 2);
+        assert_eq!(eligible_diners(&input, &by_id, d(2), 4), 4);
+        assert_eq!(eligible_diners(&input, &by_id, d(2), 5), 4);
+        assert_eq!(eligible_diners(&input, &by_id, d(2), usize::MAX), 4);
     }
 
     #[test]

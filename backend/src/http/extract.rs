@@ -222,15 +222,11 @@ impl FromRequestParts<AppState> for TerminalCaller {
         if !token.starts_with(TERMINAL_PREFIX) {
             return Err(ApiError::Unauthenticated);
         }
-        let terminal = state
+        let (terminal, site) = state
             .store
-            .terminal_by_token(&token_hash(token))
+            .terminal_and_site_by_token(&token_hash(token))
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        let site =
-            state.store.site(terminal.site_id).await?.ok_or_else(|| {
-                ApiError::Internal(format!("terminal {} has no site", terminal.id))
-            })?;
         Ok(TerminalCaller { terminal, site })
     }
 }

@@ -52,6 +52,7 @@ impl From<ClaimsError> for ApiError {
             ClaimsError::BadText(_) => ApiError::invalid(e.to_string()),
             ClaimsError::BeyondCalendar(_) => ApiError::invalid(e.to_string()),
             ClaimsError::NeedsPerson(_) => ApiError::forbidden(e.to_string()),
+            ClaimsError::Interrupted => ApiError::Busy(1),
         }
     }
 }

@@ -204,8 +204,12 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<Db> {
     sqlx::migrate!("migrations/sqlite").run(&setup).await?;
     setup.close().await;
     // Every pooled connection gets the per-connection settings.
+    // No ping before each use: a connection to a local file does not break,
+    // and the ping is one more round trip to the connection's thread for
+    // every query a sale post makes.
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
+        .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute(
@@ -217,7 +221,7 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<Db> {
         })
         .connect(&url)
         .await?;
-    Ok(Db::new(pool, Dialect::Sqlite))
+    Ok(Db::new(pool, None, Dialect::Sqlite))
 }
 
 async fn connect_postgres(
@@ -239,7 +243,7 @@ async fn connect_postgres(
     let setup = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(CONNECT_TIMEOUT)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(|e| unreachable(&host, e))?;
     if let Some(schema) = &schema {
@@ -251,8 +255,12 @@ async fn connect_postgres(
     }
     sqlx::migrate!("migrations/postgres").run(&setup).await?;
     setup.close().await;
+    // No ping before each use (one more round trip for every query a sale
+    // post makes); a connection the server dropped fails one query and is
+    // then replaced, and terminals resend what was not acknowledged.
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             let schema = schema.clone();
             Box::pin(async move {
@@ -267,7 +275,12 @@ async fn connect_postgres(
         .connect(url)
         .await
         .map_err(|e| unreachable(&host, e))?;
-    Ok(Db::new(pool, Dialect::Postgres))
+    // Connected when the claim first reads, with the same search path.
+    let typed = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_lazy_with(options);
+    Ok(Db::new(pool, Some(typed), Dialect::Postgres))
 }
 
 /// True for a schema name that needs no quoting.

@@ -4,12 +4,10 @@
 //! frozen claim, shifts with their sales, and the meals the welfare list
 //! counts. Every change a person makes is audited in the same transaction.
 
-use std::collections::HashMap;
-
 use canteen_core::claim::MonthClose;
 use canteen_core::{
-    DinerId, FreeMealDay, FreeMealId, Money, Payment, Received, Sale, SaleId, SaleLine, SiteId,
-    Slot, TerminalId, TownshipId, UserId, Void, VoidId, YearMonth,
+    DinerId, FreeMealDay, FreeMealId, Money, Received, Sale, SaleId, SiteId, Slot, TerminalId,
+    TownshipId, UserId, Void, VoidId, YearMonth,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -168,25 +166,6 @@ pub struct DecisionToStore {
 }
 
 #[derive(sqlx::FromRow)]
-struct LineRecord {
-    id: String,
-    site_id: i64,
-    terminal_id: i64,
-    cashier_id: i64,
-    sold_at: i64,
-    business_date: String,
-    slot: String,
-    received_at: i64,
-    line_no: i64,
-    diner_id: Option<i64>,
-    standard: Option<i64>,
-    amount: i64,
-    subsidy: i64,
-    bracket: Option<String>,
-    category: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
 struct VoidRecord {
     id: String,
     sale_id: String,
@@ -239,63 +218,6 @@ fn range_of(m: YearMonth) -> StoreResult<(NaiveDate, NaiveDate)> {
     month_range(m).ok_or_else(|| StoreError::Corrupt(format!("month {m} is beyond the calendar")))
 }
 
-/// Groups line rows into sales, each line at its place.
-fn sales_of(rows: Vec<LineRecord>, into: &mut Vec<Received<Sale>>) -> StoreResult<()> {
-    let mut at: HashMap<String, usize> = HashMap::new();
-    let placeholder = SaleLine::WalkInMeal { price: Money::ZERO };
-    for r in rows {
-        let index = usize::try_from(r.line_no - 1)
-            .map_err(|_| StoreError::Corrupt(format!("sale {}: line {}", r.id, r.line_no)))?;
-        // The query selects subsidised diner meals: each has its diner and
-        // the standard price it was sold against.
-        let diner_id = r.diner_id.ok_or_else(|| {
-            StoreError::Corrupt(format!("sale {}: line {} has no diner", r.id, r.line_no))
-        })?;
-        let standard = r.standard.ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "sale {}: line {} has no standard price",
-                r.id, r.line_no
-            ))
-        })?;
-        let line = SaleLine::DinerMeal {
-            diner_id: DinerId(diner_id),
-            standard: Money::from_fen(standard),
-            paid: Money::from_fen(r.amount),
-            subsidy: Money::from_fen(r.subsidy),
-            bracket: r.bracket,
-            category: r.category.map(canteen_core::CategoryCode),
-        };
-        let slot = match at.get(&r.id) {
-            Some(&i) => i,
-            None => {
-                let sale = Sale {
-                    id: SaleId(uuid(&r.id)?),
-                    site_id: SiteId(r.site_id),
-                    terminal_id: TerminalId(r.terminal_id),
-                    cashier_id: UserId(r.cashier_id),
-                    sold_at: time(r.sold_at)?,
-                    business_date: date(&r.business_date)?,
-                    slot: r.slot.parse().map_err(StoreError::Corrupt)?,
-                    lines: Vec::new(),
-                    payment: Payment::Qr { reference: None },
-                };
-                into.push(Received {
-                    record: sale,
-                    received_at: time(r.received_at)?,
-                });
-                at.insert(r.id, into.len() - 1);
-                into.len() - 1
-            }
-        };
-        let lines = &mut into[slot].record.lines;
-        if lines.len() <= index {
-            lines.resize(index + 1, placeholder.clone());
-        }
-        lines[index] = line;
-    }
-    Ok(())
-}
-
 fn void_of(r: VoidRecord) -> StoreResult<Received<Void>> {
     Ok(Received {
         record: Void {
@@ -311,16 +233,11 @@ fn void_of(r: VoidRecord) -> StoreResult<Received<Void>> {
     })
 }
 
-const CLAIM_LINES: &str = "SELECT s.id, s.site_id, s.terminal_id, s.cashier_id, s.sold_at, s.business_date, s.slot,
-        s.received_at, l.line_no, l.diner_id, l.standard, l.amount, l.subsidy, l.bracket, l.category
-     FROM sale_lines l JOIN sales s ON s.id = l.sale_id
-     WHERE l.business_date >= $2 AND l.business_date <= $3 AND l.subsidy > 0 AND l.kind = 'diner_meal'
-       AND s.site_id IN (SELECT id FROM sites WHERE township_id = $1)";
-
+// Driven from the township's voids (few) to their sales, never from the
+// month's sales (a million).
 const CLAIM_VOIDS: &str = "SELECT v.id, v.sale_id, v.site_id, v.terminal_id, v.voided_by, v.voided_at, v.reason, v.received_at
-     FROM voids v JOIN sales s ON s.id = v.sale_id
-     WHERE s.business_date >= $2 AND s.business_date <= $3
-       AND s.site_id IN (SELECT id FROM sites WHERE township_id = $1)";
+     FROM voids v CROSS JOIN sales s
+     WHERE s.id = v.sale_id AND v.township_id = $1 AND s.business_date >= $2 AND s.business_date <= $3";
 
 const CURRENT_FREE_MEALS: &str =
     "SELECT f.id, f.version, f.township_id, f.site_id, f.date, f.slot, f.content_hash, f.body,
@@ -353,8 +270,8 @@ impl Db {
         township_id: TownshipId,
         m: YearMonth,
     ) -> StoreResult<ClaimRecords> {
-        let (first, last) = range_of(m)?;
-        let (first, last) = (first.to_string(), last.to_string());
+        let (first_day, last_day) = range_of(m)?;
+        let (first, last) = (first_day.to_string(), last_day.to_string());
         let township_id = township_id.0;
         on_db!(self, |pool| {
             let late_dates: Vec<String> = sqlx::query_scalar(LATE_DATES)
@@ -362,17 +279,22 @@ impl Db {
                 .bind(&first)
                 .fetch_all(pool)
                 .await?;
+            let late_dates = late_dates
+                .iter()
+                .map(|d| date(d))
+                .collect::<StoreResult<Vec<NaiveDate>>>()?;
+            let mut days: Vec<NaiveDate> = first_day
+                .iter_days()
+                .take_while(|d| *d <= last_day)
+                .collect();
+            days.extend(&late_dates);
+            let mut out = ClaimRecords {
+                sales: self.claimed_sales(township_id, days).await?,
+                ..ClaimRecords::default()
+            };
             let mut ranges = vec![(first.clone(), last.clone())];
-            ranges.extend(late_dates.into_iter().map(|d| (d.clone(), d)));
-            let mut out = ClaimRecords::default();
+            ranges.extend(late_dates.iter().map(|d| (d.to_string(), d.to_string())));
             for (from, to) in &ranges {
-                let rows: Vec<LineRecord> = sqlx::query_as(CLAIM_LINES)
-                    .bind(township_id)
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(pool)
-                    .await?;
-                sales_of(rows, &mut out.sales)?;
                 let voids: Vec<VoidRecord> = sqlx::query_as(CLAIM_VOIDS)
                     .bind(township_id)
                     .bind(from)
@@ -807,10 +729,10 @@ impl Db {
         let (township_id, from) = (township_id.0, from.to_string());
         on_db!(self, |pool| {
             let sold: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT l.diner_id, l.business_date FROM sale_lines l JOIN sales s ON s.id = l.sale_id
-                 WHERE l.kind = 'diner_meal' AND l.diner_id IS NOT NULL AND l.business_date >= $2
-                   AND s.site_id IN (SELECT id FROM sites WHERE township_id = $1)
-                   AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = s.id)",
+                "SELECT l.diner_id, l.business_date FROM sale_lines l
+                 WHERE l.township_id = $1 AND l.kind = 'diner_meal' AND l.diner_id IS NOT NULL
+                   AND l.business_date >= $2
+                   AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = l.sale_id)",
             )
             .bind(township_id)
             .bind(&from)

@@ -25,6 +25,7 @@ pub use crate::roles::Role;
 
 mod audit;
 mod batch;
+mod claim_scan;
 mod decode;
 mod dialect;
 pub mod finance;
@@ -749,6 +750,10 @@ pub enum CloseOutcome {
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: sqlx::AnyPool,
+    /// PostgreSQL only: a typed pool for the claim's million-row read,
+    /// where the Any driver's conversion of every value would cost more
+    /// than the read (see `claim_scan`).
+    pg: Option<sqlx::PgPool>,
     dialect: Dialect,
     /// The one task that stores sales and voids, with group commit.
     writer: writer::Writer,
@@ -756,10 +761,11 @@ pub struct Db {
 
 impl Db {
     /// The store over a connected, migrated pool; starts its writer task.
-    fn new(pool: sqlx::AnyPool, dialect: Dialect) -> Db {
+    fn new(pool: sqlx::AnyPool, pg: Option<sqlx::PgPool>, dialect: Dialect) -> Db {
         let writer = writer::Writer::spawn(pool.clone(), dialect);
         Db {
             pool,
+            pg,
             dialect,
             writer,
         }

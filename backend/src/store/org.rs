@@ -379,6 +379,35 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip(self, token_hash))]
+    /// An active terminal by the hash of its token, with its site, in one
+    /// round trip (every terminal post asks).
+    pub async fn terminal_and_site_by_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(Terminal, Site)>> {
+        let row: Option<AnyRow> = sqlx::query(
+            "SELECT t.id, t.site_id, t.name, CASE WHEN t.active THEN 1 ELSE 0 END AS active,
+                s.township_id, s.name AS site_name, s.kind, s.utc_offset_minutes
+             FROM terminals t JOIN sites s ON s.id = t.site_id
+             WHERE t.token_hash = $1 AND t.active",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let terminal = Terminal::from_row(&row)?;
+        let site = Site {
+            id: terminal.site_id,
+            township_id: TownshipId(decode::int(&row, "township_id")?),
+            name: decode::text(&row, "site_name")?,
+            kind: decode::parsed(&row, "kind")?,
+            utc_offset_minutes: decode::int(&row, "utc_offset_minutes")?,
+        };
+        Ok(Some((terminal, site)))
+    }
+
     pub async fn terminal_by_token(&self, token_hash: &str) -> StoreResult<Option<Terminal>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {TERMINAL_COLUMNS} FROM terminals WHERE token_hash = $1 AND active"

@@ -313,9 +313,9 @@ pub(super) async fn insert_one_sale<'c>(
             "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount,
                 subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy,
                 expected_bracket, expected_category, expected_reason, verdict, business_date, slot,
-                township_id)
+                township_id, site_id, terminal_id, cashier_id, sold_at, received_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                $20, $21)",
+                $20, $21, $22, $23, $24, $25, $26)",
         )
         .bind(sale.id.to_string())
         .bind(line_no)
@@ -338,6 +338,11 @@ pub(super) async fn insert_one_sale<'c>(
         .bind(sale.business_date.to_string())
         .bind(sale.slot.as_str())
         .bind(sale.township_id.0)
+        .bind(sale.site_id.0)
+        .bind(sale.terminal_id.0)
+        .bind(sale.cashier_id.0)
+        .bind(sale.sold_at.timestamp_millis())
+        .bind(received_at.timestamp_millis())
         .execute(&mut **tx)
         .await?;
     }
@@ -399,8 +404,7 @@ async fn contest(
     slot: Slot,
 ) -> StoreResult<Vec<MealOrder>> {
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-        "SELECT s.sold_at, l.sale_id, l.line_no FROM sale_lines l
-         JOIN sales s ON s.id = l.sale_id
+        "SELECT l.sold_at, l.sale_id, l.line_no FROM sale_lines l
          WHERE l.township_id = $4 AND l.diner_id = $1 AND l.business_date = $2 AND l.slot = $3
            AND l.kind = 'diner_meal' AND l.subsidy > 0
            AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = l.sale_id)",

@@ -203,7 +203,7 @@ async fn try_group(
             .count();
         if run > 0 {
             let jobs = &group[at..at + run];
-            match store_run(&mut tx, jobs, now).await {
+            match store_run(&mut tx, dialect, jobs, now).await {
                 Ok(outcomes) => results.extend(outcomes.into_iter().map(Ok)),
                 Err(StoreError::Database(e)) if super::retryable(&e) => {
                     return Err(StoreError::Database(e));
@@ -230,6 +230,7 @@ async fn try_group(
 /// it when anything fails.
 async fn store_run(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     jobs: &[Job],
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Vec<Outcome>>> {
@@ -246,7 +247,7 @@ async fn store_run(
         })
         .collect();
     sqlx::query("SAVEPOINT run").execute(&mut **tx).await?;
-    match batch::store_posts(tx, &posts).await {
+    match batch::store_posts(tx, dialect, &posts).await {
         Ok(outcomes) => {
             sqlx::query("RELEASE SAVEPOINT run")
                 .execute(&mut **tx)

@@ -667,6 +667,9 @@ fn claims_error(e: ClaimsError) -> PageError {
         ClaimsError::Undecided(_) => |t| t.fin.err_undecided,
         ClaimsError::BadText(_) => |t| t.fin.err_comment_missing,
         ClaimsError::NeedsPerson(_) => return PageError::forbidden(|t| t.err_forbidden),
+        ClaimsError::Interrupted => {
+            return PageError::new(StatusCode::SERVICE_UNAVAILABLE, |t| t.busy);
+        }
     };
     PageError::new(StatusCode::UNPROCESSABLE_ENTITY, msg)
 }

@@ -594,6 +594,14 @@ async fn check_backfill(db: &Db) {
         .unwrap();
         assert_eq!(townships, vec![Some(2)], "{table}");
     }
+    // Lines carry their sale's site, terminal, cashier and times (0012).
+    let copied: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT site_id, terminal_id, cashier_id, sold_at, received_at FROM sale_lines",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(copied, vec![(5, 9, 7, 1, 1)]);
     // The append-only guards are back after the backfill.
     let err = db
         .execute_raw("UPDATE sales SET township_id = 1".into())
@@ -689,15 +697,22 @@ async fn unreadable_values(db: Db) {
         600,
     );
     sale.lines.clear();
+    let sold_at = sale.sold_at.timestamp_millis();
     db.insert_sales(vec![sale], ReceivedAt::At(at(5)))
         .await
         .unwrap();
     db.execute_raw(format!(
         "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, quantity, standard, amount, subsidy,
-            verdict, business_date, slot, township_id)
+            verdict, business_date, slot, township_id, site_id, terminal_id, cashier_id, sold_at,
+            received_at)
          VALUES ('00000000-0000-0000-0000-00000000000a', 1, 'diner_meal', NULL, 1, 1200, 600, 600,
-            'agrees', '2026-03-02', 'lunch', {})",
-        t.id.0
+            'agrees', '2026-03-02', 'lunch', {}, {}, {}, {}, {}, {})",
+        t.id.0,
+        site.id.0,
+        terminal.id.0,
+        cashier.id.0,
+        sold_at,
+        at(5).timestamp_millis()
     ))
     .await
     .unwrap();
