@@ -213,7 +213,9 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<Db> {
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute(
-                    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000",
+                    // The writer's task checkpoints the WAL (see `writer::checkpoint`).
+                    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;
+                     PRAGMA wal_autocheckpoint = 0",
                 )
                 .await?;
                 Ok(())

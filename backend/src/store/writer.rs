@@ -77,7 +77,14 @@ impl Writer {
     /// Starts the writer task on the current tokio runtime.
     pub(super) fn spawn(pool: AnyPool, dialect: Dialect) -> Writer {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, dialect, jobs));
+        let (running, stopped) = oneshot::channel::<()>();
+        if dialect == Dialect::Sqlite {
+            tokio::spawn(checkpoint(pool.clone(), stopped));
+        }
+        tokio::spawn(async move {
+            run(pool, dialect, jobs).await;
+            drop(running);
+        });
         Writer { queue }
     }
 
@@ -115,6 +122,29 @@ impl Writer {
 
     async fn send(&self, job: Job) -> StoreResult<()> {
         self.queue.send(job).await.map_err(|_| gone())
+    }
+}
+
+/// How often the WAL is copied back into the SQLite file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// SQLite: copies the WAL back into the database file every second, beside
+/// the writer, until the writer stops. Connections never checkpoint on
+/// their own (`wal_autocheckpoint = 0`): SQLite's automatic checkpoint runs
+/// in the commit that crosses 1,000 pages, and that post waits for the copy
+/// and its flush. A passive checkpoint never blocks the writer or a reader.
+async fn checkpoint(pool: AnyPool, mut stopped: oneshot::Receiver<()>) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = every.tick() => {
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    tracing::warn!(error = %e, "checkpointing the WAL failed; trying again in a second");
+                }
+            }
+        }
     }
 }
 
