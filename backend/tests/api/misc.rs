@@ -162,3 +162,47 @@ async fn demo_seed_is_consistent() {
         }
     }
 }
+
+/// SQLite: no connection checkpoints the WAL on its own (the commit that
+/// crossed 1,000 pages would wait for the copy); a task beside the writer
+/// copies it into the database file every second. Sales posted reach the
+/// file within seconds, far below SQLite's own 1,000-page threshold.
+#[tokio::test]
+async fn the_wal_is_copied_into_the_file_beside_the_writer_sqlite() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |_| {}).await else {
+        return;
+    };
+    let w = crate::helpers::world(&app).await;
+    let file = app
+        ._dir
+        .as_ref()
+        .expect("a SQLite test has its directory")
+        .path()
+        .join("test.db");
+    let size = || std::fs::metadata(&file).expect("the database file").len();
+    // Whatever the setup wrote is copied by now.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let before = size();
+    let sales: Vec<_> = (0..200).map(|_| w.walk_in()).collect();
+    let res = app
+        .post(
+            &w.terminal_token,
+            "/api/terminal/sales",
+            &crate::helpers::batch(&sales),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    // Within ten seconds, however busy the machine.
+    let mut grown = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if size() > before {
+            grown = true;
+            break;
+        }
+    }
+    assert!(
+        grown,
+        "the file stayed at {before} bytes: the WAL was never copied"
+    );
+}
