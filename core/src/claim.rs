@@ -852,6 +852,20 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
     }
 
+    /// Site 1's claim of March 2026 with a roster and policies, no records.
+    fn no_records<'a>(roster: &'a [Diner], policies: &'a PolicyBook) -> ClaimInput<'a> {
+        ClaimInput {
+            site_id: SiteId(1),
+            month: YearMonth::of(d(2)),
+            sales: &[],
+            voids: &[],
+            free_meals: &[],
+            roster,
+            policies,
+            closes: &[],
+        }
+    }
+
     fn line(sale: u128, day: u32, slot: Slot, minute: u32, kind: LineKind) -> ClaimLine {
         ClaimLine {
             sale_id: SaleId(Uuid::from_u128(sale)),
@@ -909,16 +923,7 @@ mod tests {
         // The roster check guards against a roster count that disagrees
         // with pricing; an empty roster makes one here.
         let policies = PolicyBook::new(vec![]).unwrap();
-        let input = ClaimInput {
-            site_id: SiteId(1),
-            month: YearMonth::of(d(2)),
-            sales: &[],
-            voids: &[],
-            free_meals: &[],
-            roster: &[],
-            policies: &policies,
-            closes: &[],
-        };
+        let input = no_records(&[], &policies);
         let late = |n| line(n, 2, Slot::Lunch, 1, LineKind::LateSale);
         let mut lines = vec![
             line(1, 2, Slot::Lunch, 0, LineKind::Regular),
@@ -980,16 +985,7 @@ mod tests {
             diner(5, 1990, None),
             diner(6, 1940, Some(d(1))),
         ];
-        let input = ClaimInput {
-            site_id: SiteId(1),
-            month: YearMonth::of(d(2)),
-            sales: &[],
-            voids: &[],
-            free_meals: &[],
-            roster: &roster,
-            policies: &policies,
-            closes: &[],
-        };
+        let input = no_records(&roster, &policies);
         let by_id: HashMap<DinerId, &Diner> = roster.iter().map(|d| (d.id, d)).collect();
         assert_eq!(eligible_diners(&input, &by_id, d(2), 2), 2);
         assert_eq!(eligible_diners(&input, &by_id, d(2), 4), 4);
