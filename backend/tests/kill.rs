@@ -120,7 +120,7 @@ async fn kill_and_retry(kind: Backend) {
         client: client.clone(),
         store: store.clone(),
         admin_token,
-        _dir: None,
+        _scratch: None,
     };
     let w = Arc::new(world(&app).await);
 
@@ -259,7 +259,7 @@ async fn sigterm_finishes_requests_in_flight() {
         client: client.clone(),
         store: store.clone(),
         admin_token,
-        _dir: None,
+        _scratch: None,
     };
     let w = Arc::new(world(&app).await);
     let mut posters = tokio::task::JoinSet::new();

@@ -653,7 +653,7 @@ async fn the_sqlite_file_is_private() {
         &batch(&[w.walk_in()]),
     )
     .await;
-    let dir = app._dir.as_ref().unwrap().path();
+    let dir = app._scratch.as_ref().and_then(|s| s.dir()).unwrap();
     let mut seen = 0;
     for name in ["test.db", "test.db-wal", "test.db-shm"] {
         let path = dir.join(name);

@@ -37,12 +37,64 @@ pub struct TestApp {
     pub client: Client,
     pub store: Db,
     pub admin_token: String,
-    pub _dir: Option<tempfile::TempDir>,
+    /// Dropped last: the SQLite directory or the PostgreSQL schema.
+    pub _scratch: Option<Scratch>,
+}
+
+/// What a test's database leaves on the machine, removed when dropped: the
+/// SQLite file's directory, or the PostgreSQL schema.
+pub enum Scratch {
+    Dir(tempfile::TempDir),
+    Schema { url: String, schema: String },
+}
+
+impl Scratch {
+    /// The SQLite file's directory.
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        match self {
+            Scratch::Dir(dir) => Some(dir.path()),
+            Scratch::Schema { .. } => None,
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let Scratch::Schema { url, schema: name } = self else {
+            return;
+        };
+        let (url, schema) = (url.clone(), name.clone());
+        // On a thread of its own: a test's runtime may be single-threaded,
+        // or already shutting down.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let db = Db::connect(&url, None, 1)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // One connection: the timeout holds for the DROP.
+                db.execute_raw("SET lock_timeout = '10s'".into())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                db.execute_raw(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test schema {name}: {dropped:?}");
+        }
+    }
 }
 
 /// A config for a fresh database of the given kind, or `None` when
 /// PostgreSQL is not configured.
-pub fn fresh_config(kind: Backend) -> Option<(Config, Option<tempfile::TempDir>)> {
+pub fn fresh_config(kind: Backend) -> Option<(Config, Scratch)> {
     TRACING.get_or_init(|| {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt().with_env_filter("info").try_init();
@@ -52,20 +104,20 @@ pub fn fresh_config(kind: Backend) -> Option<(Config, Option<tempfile::TempDir>)
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite:{}", dir.path().join("test.db").display());
-            Some((Config::for_tests(url, None), Some(dir)))
+            Some((Config::for_tests(url, None), Scratch::Dir(dir)))
         }
         Backend::Postgres => {
             let url = postgres_url()?;
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let mut c = Config::for_tests(url, Some(schema));
+            let mut c = Config::for_tests(url.clone(), Some(schema.clone()));
             c.db_max_connections = 5;
-            Some((c, None))
+            Some((c, Scratch::Schema { url, schema }))
         }
     }
 }
 
 pub async fn spawn_app_with(kind: Backend, edit: impl FnOnce(&mut Config)) -> Option<TestApp> {
-    let Some((mut config, dir)) = fresh_config(kind) else {
+    let Some((mut config, scratch)) = fresh_config(kind) else {
         eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it");
         return None;
     };
@@ -86,7 +138,7 @@ pub async fn spawn_app_with(kind: Backend, edit: impl FnOnce(&mut Config)) -> Op
         client,
         store,
         admin_token,
-        _dir: dir,
+        _scratch: Some(scratch),
     })
 }
 

@@ -11,9 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use std::str::FromStr;
 
-use crate::helpers::{Backend, fresh_config};
+use crate::helpers::{Backend, Scratch, fresh_config};
 
-async fn store(kind: Backend) -> Option<(Db, Option<tempfile::TempDir>)> {
+async fn store(kind: Backend) -> Option<(Db, Scratch)> {
     let (config, dir) = fresh_config(kind)?;
     let db = Db::connect(&config.database_url(), config.database_schema.as_deref(), 4)
         .await

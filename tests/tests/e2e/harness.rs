@@ -22,16 +22,49 @@ pub struct Backend {
     pub client: Client,
     pub admin_token: String,
     _dir: Option<tempfile::TempDir>,
+    _schema: Option<Schema>,
+}
+
+/// A PostgreSQL schema a test made, dropped with it.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // On a thread of its own: the test's runtime may be shutting down.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let db = backend::store::Db::connect(&url, None, 1)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                db.execute_raw(format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test schema {}: {dropped:?}", self.name);
+        }
+    }
 }
 
 /// Starts the backend on 127.0.0.1:0 with a fresh database, or `None` when
 /// PostgreSQL is asked for and not configured.
 pub async fn start(db: Database) -> Option<Backend> {
-    let (config, dir) = match db {
+    let (config, dir, schema) = match db {
         Database::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite:{}", dir.path().join("canteen.db").display());
-            (Config::for_tests(url, None), Some(dir))
+            (Config::for_tests(url, None), Some(dir), None)
         }
         Database::Postgres => {
             let Some(url) = std::env::var("CANTEEN_TEST_POSTGRES_URL")
@@ -41,8 +74,12 @@ pub async fn start(db: Database) -> Option<Backend> {
                 eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it");
                 return None;
             };
-            let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
-            (Config::for_tests(url, Some(schema)), None)
+            let name = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+            (
+                Config::for_tests(url.clone(), Some(name.clone())),
+                None,
+                Some(Schema { url, name }),
+            )
         }
     };
     let app = Application::build(config)
@@ -58,6 +95,7 @@ pub async fn start(db: Database) -> Option<Backend> {
         client,
         admin_token,
         _dir: dir,
+        _schema: schema,
     })
 }
 
