@@ -13,7 +13,8 @@
 //!
 //! SQLite always; PostgreSQL when CANTEEN_TEST_POSTGRES_URL is set.
 //! Run: `cargo bench -p backend --bench ingest` (BENCH_SALES to change the
-//! number of sales, default 20000).
+//! number of sales, default 20000; BENCH_DB=sqlite or postgres for one
+//! database only).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken fixture
 
 #[path = "../tests/api/helpers.rs"]
@@ -579,8 +580,15 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // BENCH_DB=sqlite or postgres runs one database only (to profile it).
+    let only = std::env::var("BENCH_DB").ok();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     rt.block_on(async {
-        run(Backend::Sqlite, n).await;
-        run(Backend::Postgres, n).await;
+        if wanted("sqlite") {
+            run(Backend::Sqlite, n).await;
+        }
+        if wanted("postgres") {
+            run(Backend::Postgres, n).await;
+        }
     });
 }

@@ -248,6 +248,148 @@ fn tuples(dialect: Dialect, rows: usize, columns: usize) -> String {
     (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
 }
 
+/// The columns of a sale row, in the order both forms of insert write them.
+const SALE_COLUMNS: &str = "id, site_id, terminal_id, cashier_id, sold_at, business_date, slot, \
+     total_paid, subsidy_total, cash_taken, payment_method, content_hash, body, received_at, township_id";
+
+/// The columns of a line row, in the order both forms of insert write them.
+const LINE_COLUMNS: &str = "sale_id, line_no, kind, diner_id, name, quantity, standard, amount, \
+     subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy, \
+     expected_bracket, expected_category, expected_reason, verdict, business_date, slot, \
+     township_id, site_id, terminal_id, cashier_id, sold_at, received_at";
+
+/// A sale row as PostgreSQL's `json_to_recordset` reads it (field names
+/// are the columns').
+#[derive(serde::Serialize)]
+struct SaleRow<'a> {
+    id: String,
+    site_id: i64,
+    terminal_id: i64,
+    cashier_id: i64,
+    sold_at: i64,
+    business_date: String,
+    slot: &'static str,
+    total_paid: i64,
+    subsidy_total: i64,
+    cash_taken: i64,
+    payment_method: &'a str,
+    content_hash: &'a str,
+    body: &'a str,
+    received_at: i64,
+    township_id: i64,
+}
+
+impl<'a> SaleRow<'a> {
+    fn of(sale: &'a SaleToStore, received_at: DateTime<Utc>) -> SaleRow<'a> {
+        SaleRow {
+            id: sale.id.to_string(),
+            site_id: sale.site_id.0,
+            terminal_id: sale.terminal_id.0,
+            cashier_id: sale.cashier_id.0,
+            sold_at: sale.sold_at.timestamp_millis(),
+            business_date: sale.business_date.to_string(),
+            slot: sale.slot.as_str(),
+            total_paid: sale.total_paid.fen(),
+            subsidy_total: sale.subsidy_total.fen(),
+            cash_taken: sale.cash_taken.fen(),
+            payment_method: &sale.payment_method,
+            content_hash: &sale.content_hash,
+            body: &sale.body,
+            received_at: received_at.timestamp_millis(),
+            township_id: sale.township_id.0,
+        }
+    }
+}
+
+/// A line row with its verdict, as `json_to_recordset` reads it.
+#[derive(serde::Serialize)]
+struct LineColumns<'a> {
+    sale_id: String,
+    line_no: i64,
+    kind: &'a str,
+    diner_id: Option<i64>,
+    name: Option<&'a str>,
+    quantity: i64,
+    standard: Option<i64>,
+    amount: i64,
+    subsidy: i64,
+    bracket: Option<&'a str>,
+    category: Option<&'a str>,
+    expected_standard: Option<i64>,
+    expected_paid: Option<i64>,
+    expected_subsidy: Option<i64>,
+    expected_bracket: Option<&'a str>,
+    expected_category: Option<&'a str>,
+    expected_reason: Option<&'a str>,
+    verdict: &'static str,
+    business_date: String,
+    slot: &'static str,
+    township_id: i64,
+    site_id: i64,
+    terminal_id: i64,
+    cashier_id: i64,
+    sold_at: i64,
+    received_at: i64,
+}
+
+impl<'a> LineColumns<'a> {
+    fn of(r: &LineRow<'a>) -> LineColumns<'a> {
+        let (sale, line, verdict) = (r.sale, &r.sale.lines[r.line], r.verdict);
+        LineColumns {
+            sale_id: sale.id.to_string(),
+            line_no: r.line_no,
+            kind: &line.kind,
+            diner_id: line.diner_id.map(|d| d.0),
+            name: line.name.as_deref(),
+            quantity: line.quantity,
+            standard: line.standard.map(Money::fen),
+            amount: line.amount.fen(),
+            subsidy: line.subsidy.fen(),
+            bracket: line.bracket.as_deref(),
+            category: line.category.as_deref(),
+            expected_standard: verdict.map(|v| v.standard.fen()),
+            expected_paid: verdict.map(|v| v.paid.fen()),
+            expected_subsidy: verdict.map(|v| v.subsidy.fen()),
+            expected_bracket: verdict.and_then(|v| v.bracket.as_deref()),
+            expected_category: verdict.and_then(|v| v.category.as_deref()),
+            expected_reason: verdict.map(|v| v.reason.as_str()),
+            verdict: verdict_word(line, verdict),
+            business_date: sale.business_date.to_string(),
+            slot: sale.slot.as_str(),
+            township_id: sale.township_id.0,
+            site_id: sale.site_id.0,
+            terminal_id: sale.terminal_id.0,
+            cashier_id: sale.cashier_id.0,
+            sold_at: sale.sold_at.timestamp_millis(),
+            received_at: r.received_at.timestamp_millis(),
+        }
+    }
+}
+
+/// PostgreSQL: every row of a table in one statement with one parameter,
+/// a JSON array of the rows that the server unpacks itself
+/// (`json_to_recordset`). Thousands of bound values would each cross the
+/// Any driver and the server's parameter handling; one text crosses once.
+async fn insert_json<T: serde::Serialize>(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    columns: &str,
+    types: &str,
+    rows: &[T],
+    conflict: &str,
+) -> StoreResult<u64> {
+    let json = serde_json::to_string(rows)
+        .map_err(|e| StoreError::Corrupt(format!("{table} rows as JSON: {e}")))?;
+    let sql = format!(
+        "INSERT INTO {table} ({columns}) SELECT {columns} FROM json_to_recordset($1::json) AS r({types}) {conflict}"
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
 /// Multi-row INSERTs of fresh sales. None of them was stored when looked
 /// up; if another backend process stores one meanwhile (PostgreSQL), fewer
 /// rows go in and the whole call fails, so the writer stores post by post.
@@ -256,12 +398,34 @@ async fn insert_sales(
     dialect: Dialect,
     rows: &[(&SaleToStore, DateTime<Utc>)],
 ) -> StoreResult<()> {
+    let meanwhile = |inserted: u64, of: usize| {
+        StoreError::Writer(format!(
+            "{} of {of} sales were stored meanwhile by another process",
+            of as u64 - inserted,
+        ))
+    };
+    if dialect == Dialect::Postgres {
+        let json: Vec<SaleRow<'_>> = rows.iter().map(|(s, at)| SaleRow::of(s, *at)).collect();
+        let inserted = insert_json(
+            tx,
+            "sales",
+            SALE_COLUMNS,
+            "id text, site_id bigint, terminal_id bigint, cashier_id bigint, sold_at bigint, \
+             business_date text, slot text, total_paid bigint, subsidy_total bigint, \
+             cash_taken bigint, payment_method text, content_hash text, body text, \
+             received_at bigint, township_id bigint",
+            &json,
+            "ON CONFLICT (id) DO NOTHING",
+        )
+        .await?;
+        if inserted != rows.len() as u64 {
+            return Err(meanwhile(inserted, rows.len()));
+        }
+        return Ok(());
+    }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO sales (id, site_id, terminal_id, cashier_id, sold_at, business_date, slot,
-                total_paid, subsidy_total, cash_taken, payment_method, content_hash, body, received_at,
-                township_id)
-             VALUES {} ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO sales ({SALE_COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
             tuples(dialect, chunk.len(), 15)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -285,11 +449,7 @@ async fn insert_sales(
         }
         let inserted = q.execute(&mut **tx).await?.rows_affected();
         if inserted != chunk.len() as u64 {
-            return Err(StoreError::Writer(format!(
-                "{} of {} sales were stored meanwhile by another process",
-                chunk.len() as u64 - inserted,
-                chunk.len()
-            )));
+            return Err(meanwhile(inserted, chunk.len()));
         }
     }
     Ok(())
@@ -301,13 +461,27 @@ async fn insert_lines(
     dialect: Dialect,
     rows: &[LineRow<'_>],
 ) -> StoreResult<()> {
+    if dialect == Dialect::Postgres {
+        let json: Vec<LineColumns<'_>> = rows.iter().map(LineColumns::of).collect();
+        insert_json(
+            tx,
+            "sale_lines",
+            LINE_COLUMNS,
+            "sale_id text, line_no bigint, kind text, diner_id bigint, name text, quantity bigint, \
+             standard bigint, amount bigint, subsidy bigint, bracket text, category text, \
+             expected_standard bigint, expected_paid bigint, expected_subsidy bigint, \
+             expected_bracket text, expected_category text, expected_reason text, verdict text, \
+             business_date text, slot text, township_id bigint, site_id bigint, \
+             terminal_id bigint, cashier_id bigint, sold_at bigint, received_at bigint",
+            &json,
+            "",
+        )
+        .await?;
+        return Ok(());
+    }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO sale_lines (sale_id, line_no, kind, diner_id, name, quantity, standard, amount,
-                subsidy, bracket, category, expected_standard, expected_paid, expected_subsidy,
-                expected_bracket, expected_category, expected_reason, verdict, business_date, slot,
-                township_id, site_id, terminal_id, cashier_id, sold_at, received_at)
-             VALUES {}",
+            "INSERT INTO sale_lines ({LINE_COLUMNS}) VALUES {}",
             tuples(dialect, chunk.len(), 26)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
