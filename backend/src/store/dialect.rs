@@ -1,5 +1,5 @@
 //! What differs between SQLite and PostgreSQL: connecting, migrations, how a
-//! write transaction begins and how a batch's diners are locked. Everything
+//! write transaction begins and how a group of sales takes its locks. Everything
 //! else is the same SQL.
 
 use std::str::FromStr;
@@ -76,23 +76,6 @@ impl Dialect {
         }
     }
 
-    /// Enters ingest: on PostgreSQL the shared side of the ingest lock,
-    /// which a month close takes exclusively for its cut (SQLite's one
-    /// writer at a time already orders them). Held to the commit.
-    pub(super) async fn enter_ingest(
-        self,
-        tx: &mut Transaction<'static, Any>,
-    ) -> Result<(), sqlx::Error> {
-        if self == Dialect::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock_shared($1, $2)")
-                .bind(INGEST_LOCK.0)
-                .bind(INGEST_LOCK.1)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Takes the ingest lock exclusively (PostgreSQL; on SQLite the write
     /// transaction is enough): every group of sales and voids stamped
     /// before is committed, every later one waits for the commit.
@@ -110,35 +93,42 @@ impl Dialect {
         Ok(())
     }
 
-    /// Locks the diners whose first subsidised meal a batch decides. SQLite
-    /// has one writer at a time: nothing more to lock. PostgreSQL takes
-    /// transaction-scoped advisory locks in ascending order, so two
+    /// Begins a group of sales and voids: a write transaction that holds,
+    /// on PostgreSQL, the shared side of the ingest lock (a month close
+    /// takes it exclusively for its cut; SQLite's one writer at a time
+    /// already orders them) and then the locks of the diners whose first
+    /// subsidised meal the group decides, in ascending order, so two
     /// transactions (of two backend processes) never wait on each other in
-    /// a circle.
-    pub(super) async fn lock_diners(
+    /// a circle. All held to the commit, and all taken in BEGIN's round
+    /// trip: one simple query of the statements, each post waits for it.
+    pub(super) async fn begin_ingest(
         self,
-        tx: &mut Transaction<'static, Any>,
+        pool: &AnyPool,
         diners: &[i64],
-    ) -> Result<(), sqlx::Error> {
-        if self == Dialect::Sqlite || diners.is_empty() {
-            return Ok(());
+    ) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        if self == Dialect::Sqlite {
+            return self.begin_write(pool).await;
         }
+        let mut sql = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock_shared({}, {});",
+            INGEST_LOCK.0, INGEST_LOCK.1
+        );
         let mut sorted = diners.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        // Integers only, so writing them into the text is safe (the Any
-        // driver carries no arrays).
-        let list = sorted
-            .iter()
-            .map(|d| format!("({d})"))
-            .collect::<Vec<_>>()
-            .join(",");
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT pg_advisory_xact_lock(d) FROM (SELECT d FROM (VALUES {list}) AS v(d) ORDER BY d) AS ordered"
-        )))
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        if !sorted.is_empty() {
+            // Integers only, so writing them into the text is safe (a
+            // simple query takes no parameters).
+            let list = sorted
+                .iter()
+                .map(|d| format!("({d})"))
+                .collect::<Vec<_>>()
+                .join(",");
+            sql.push_str(&format!(
+                " SELECT pg_advisory_xact_lock(d) FROM (SELECT d FROM (VALUES {list}) AS v(d) ORDER BY d) AS ordered;"
+            ));
+        }
+        pool.begin_with(sqlx::AssertSqlSafe(sql)).await
     }
 }
 

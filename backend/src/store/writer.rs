@@ -267,12 +267,6 @@ async fn try_group(
     dialect: Dialect,
     group: &[Job],
 ) -> StoreResult<Vec<StoreResult<Vec<Outcome>>>> {
-    let mut tx = dialect.begin_write(pool).await?;
-    dialect.enter_ingest(&mut tx).await?;
-    // Stamped inside the transaction, after the write lock (SQLite) or the
-    // ingest lock (PostgreSQL): a month close orders against it, so a post
-    // stamped before a close's cut is committed before the close reads.
-    let now = Utc::now();
     // Every diner whose subsidised meal the group decides, locked at once
     // and in order (PostgreSQL), so groups of two backend processes agree.
     let diners: Vec<i64> = group
@@ -285,7 +279,11 @@ async fn try_group(
         .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > Money::ZERO))
         .filter_map(|l| l.diner_id.map(|d| d.0))
         .collect();
-    dialect.lock_diners(&mut tx, &diners).await?;
+    let mut tx = dialect.begin_ingest(pool, &diners).await?;
+    // Stamped inside the transaction, after the write lock (SQLite) or the
+    // ingest lock (PostgreSQL): a month close orders against it, so a post
+    // stamped before a close's cut is committed before the close reads.
+    let now = Utc::now();
     let mut results: Vec<StoreResult<Vec<Outcome>>> = Vec::with_capacity(group.len());
     let mut at = 0;
     while at < group.len() {
@@ -341,12 +339,10 @@ async fn store_run(
         .collect();
     sqlx::query("SAVEPOINT run").execute(&mut **tx).await?;
     match batch::store_posts(tx, dialect, &posts).await {
-        Ok(outcomes) => {
-            sqlx::query("RELEASE SAVEPOINT run")
-                .execute(&mut **tx)
-                .await?;
-            Ok(outcomes)
-        }
+        // Not released: the commit keeps what it holds, and a later run's
+        // savepoint of the same name is the one a rollback would go to.
+        // One round trip fewer for every post.
+        Ok(outcomes) => Ok(outcomes),
         Err(e) => {
             sqlx::query("ROLLBACK TO SAVEPOINT run")
                 .execute(&mut **tx)
