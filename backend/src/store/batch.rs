@@ -77,7 +77,7 @@ pub(super) async fn store_posts(
     }
 
     // The meals already contesting each slot and day the fresh sales claim.
-    let mut contests = stored_contests(tx, posts, &fresh).await?;
+    let mut contests = stored_contests(tx, dialect, posts, &fresh).await?;
     let mut sale_rows: Vec<(&SaleToStore, DateTime<Utc>)> = Vec::with_capacity(fresh.len());
     let mut line_rows: Vec<LineRow<'_>> = Vec::new();
     for &(p, i) in &fresh {
@@ -168,6 +168,7 @@ async fn stored_hashes(
 /// voided, at any site of the township (as `sales::contest` reads them).
 async fn stored_contests(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     posts: &[Post<'_>],
     fresh: &[(usize, usize)],
 ) -> StoreResult<HashMap<Contest, Vec<MealOrder>>> {
@@ -183,6 +184,12 @@ async fn stored_contests(
         }
     }
     let mut out: HashMap<Contest, Vec<MealOrder>> = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    if dialect == Dialect::Postgres {
+        return contests_by_key(tx, &wanted).await;
+    }
     let townships: BTreeSet<TownshipId> = wanted.iter().map(|k| k.0).collect();
     for township in townships {
         let keys: Vec<&Contest> = wanted.iter().filter(|k| k.0 == township).collect();
@@ -224,6 +231,65 @@ async fn stored_contests(
                 }
             }
         }
+    }
+    Ok(out)
+}
+
+/// A slot and day a fresh line contests, as `json_to_recordset` reads it.
+#[derive(serde::Serialize)]
+struct ContestKey {
+    township_id: i64,
+    diner_id: i64,
+    business_date: String,
+    slot: &'static str,
+}
+
+/// PostgreSQL: the stored meals of exactly the wanted slots and days, one
+/// index look-up per key. (`diner_id IN (…) AND business_date IN (…)`
+/// makes PostgreSQL look up every pair of the two lists: 200 diners over
+/// 30 days is 6,000 look-ups for a batch.)
+async fn contests_by_key(
+    tx: &mut Transaction<'static, Any>,
+    wanted: &BTreeSet<Contest>,
+) -> StoreResult<HashMap<Contest, Vec<MealOrder>>> {
+    let keys: Vec<ContestKey> = wanted
+        .iter()
+        .map(|(township, diner, date, slot)| ContestKey {
+            township_id: township.0,
+            diner_id: diner.0,
+            business_date: date.to_string(),
+            slot: slot.as_str(),
+        })
+        .collect();
+    let json = serde_json::to_string(&keys)
+        .map_err(|e| StoreError::Corrupt(format!("contest keys as JSON: {e}")))?;
+    let rows: Vec<(i64, String, i64, i64, i64, String, String)> = sqlx::query_as(
+        "SELECT l.sold_at, l.sale_id, l.line_no, l.township_id, l.diner_id, l.business_date, l.slot
+         FROM json_to_recordset($1::json)
+             AS k(township_id bigint, diner_id bigint, business_date text, slot text)
+         JOIN sale_lines l ON l.township_id = k.township_id AND l.diner_id = k.diner_id
+             AND l.business_date = k.business_date AND l.slot = k.slot
+         WHERE l.kind = 'diner_meal' AND l.subsidy > 0
+           AND NOT EXISTS (SELECT v.id FROM voids v WHERE v.sale_id = l.sale_id)",
+    )
+    .bind(json)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out: HashMap<Contest, Vec<MealOrder>> = HashMap::new();
+    for (sold_at, sale_id, line_no, township, diner, date, slot) in rows {
+        let slot: Slot = slot.parse().map_err(StoreError::Corrupt)?;
+        let key = (
+            TownshipId(township),
+            DinerId(diner),
+            decode::date_of(&date)?,
+            slot,
+        );
+        let meal = meal_order(
+            decode::time_of(sold_at)?,
+            SaleId(decode::uuid_of(&sale_id)?),
+            line_no,
+        )?;
+        out.entry(key).or_default().push(meal);
     }
     Ok(out)
 }
