@@ -128,8 +128,13 @@ pub(super) async fn store_posts(
             });
         }
     }
-    insert_sales(tx, dialect, &sale_rows).await?;
-    insert_lines(tx, dialect, &line_rows).await?;
+    match dialect {
+        Dialect::Postgres => insert_postgres(tx, &sale_rows, &line_rows).await?,
+        Dialect::Sqlite => {
+            insert_sales(tx, dialect, &sale_rows).await?;
+            insert_lines(tx, dialect, &line_rows).await?;
+        }
+    }
     Ok(outcomes)
 }
 
@@ -432,33 +437,77 @@ impl<'a> LineColumns<'a> {
     }
 }
 
-/// PostgreSQL: every row of a table in one statement with one parameter,
-/// a JSON array of the rows that the server unpacks itself
-/// (`json_to_recordset`). Thousands of bound values would each cross the
-/// Any driver and the server's parameter handling; one text crosses once.
-async fn insert_json<T: serde::Serialize>(
+/// The types `json_to_recordset` reads a sale row with.
+const SALE_TYPES: &str = "id text, site_id bigint, terminal_id bigint, cashier_id bigint, \
+     sold_at bigint, business_date text, slot text, total_paid bigint, subsidy_total bigint, \
+     cash_taken bigint, payment_method text, content_hash text, body text, received_at bigint, \
+     township_id bigint";
+
+/// The types `json_to_recordset` reads a line row with.
+const LINE_TYPES: &str = "sale_id text, line_no bigint, kind text, diner_id bigint, name text, \
+     quantity bigint, standard bigint, amount bigint, subsidy bigint, bracket text, category text, \
+     expected_standard bigint, expected_paid bigint, expected_subsidy bigint, \
+     expected_bracket text, expected_category text, expected_reason text, verdict text, \
+     business_date text, slot text, township_id bigint, site_id bigint, terminal_id bigint, \
+     cashier_id bigint, sold_at bigint, received_at bigint";
+
+/// PostgreSQL: the fresh sales and their lines in one statement with two
+/// parameters, each table's rows as one JSON array the server unpacks
+/// itself (`json_to_recordset`). Thousands of bound values would each
+/// cross the Any driver and the server's parameter handling, and two
+/// statements are two round trips every post waits for. The lines' foreign
+/// key to their sale is checked at the end of the statement, when both are
+/// in. None of the sales was stored when looked up; if another backend
+/// process stores one meanwhile, its lines collide or fewer sales go in,
+/// and the whole call fails, so the writer stores post by post.
+async fn insert_postgres(
     tx: &mut Transaction<'static, Any>,
-    table: &str,
-    columns: &str,
-    types: &str,
-    rows: &[T],
-    conflict: &str,
-) -> StoreResult<u64> {
-    let json = serde_json::to_string(rows)
-        .map_err(|e| StoreError::Corrupt(format!("{table} rows as JSON: {e}")))?;
+    sales: &[(&SaleToStore, DateTime<Utc>)],
+    lines: &[LineRow<'_>],
+) -> StoreResult<()> {
+    let json = |what: &str, rows: Result<String, serde_json::Error>| {
+        rows.map_err(|e| StoreError::Corrupt(format!("{what} as JSON: {e}")))
+    };
+    let sale_json = json(
+        "sales",
+        serde_json::to_string(
+            &sales
+                .iter()
+                .map(|(s, at)| SaleRow::of(s, *at))
+                .collect::<Vec<_>>(),
+        ),
+    )?;
+    let line_json = json(
+        "lines",
+        serde_json::to_string(&lines.iter().map(LineColumns::of).collect::<Vec<_>>()),
+    )?;
     let sql = format!(
-        "INSERT INTO {table} ({columns}) SELECT {columns} FROM json_to_recordset($1::json) AS r({types}) {conflict}"
+        "WITH s AS (INSERT INTO sales ({SALE_COLUMNS})
+                SELECT {SALE_COLUMNS} FROM json_to_recordset($1::json) AS r({SALE_TYPES})
+                ON CONFLICT (id) DO NOTHING RETURNING 1),
+            l AS (INSERT INTO sale_lines ({LINE_COLUMNS})
+                SELECT {LINE_COLUMNS} FROM json_to_recordset($2::json) AS r({LINE_TYPES})
+                RETURNING 1)
+         SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM l)"
     );
-    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(json)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected())
+    let (stored, _lines): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(sale_json)
+        .bind(line_json)
+        .fetch_one(&mut **tx)
+        .await?;
+    if stored != sales.len() as i64 {
+        return Err(StoreError::Writer(format!(
+            "{} of {} sales were stored meanwhile by another process",
+            sales.len() as i64 - stored,
+            sales.len()
+        )));
+    }
+    Ok(())
 }
 
-/// Multi-row INSERTs of fresh sales. None of them was stored when looked
-/// up; if another backend process stores one meanwhile (PostgreSQL), fewer
-/// rows go in and the whole call fails, so the writer stores post by post.
+/// SQLite: multi-row INSERTs of fresh sales. None of them was stored when
+/// looked up, and the write lock is held since: all go in, or the call
+/// fails and the writer stores post by post.
 async fn insert_sales(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
@@ -470,25 +519,6 @@ async fn insert_sales(
             of as u64 - inserted,
         ))
     };
-    if dialect == Dialect::Postgres {
-        let json: Vec<SaleRow<'_>> = rows.iter().map(|(s, at)| SaleRow::of(s, *at)).collect();
-        let inserted = insert_json(
-            tx,
-            "sales",
-            SALE_COLUMNS,
-            "id text, site_id bigint, terminal_id bigint, cashier_id bigint, sold_at bigint, \
-             business_date text, slot text, total_paid bigint, subsidy_total bigint, \
-             cash_taken bigint, payment_method text, content_hash text, body text, \
-             received_at bigint, township_id bigint",
-            &json,
-            "ON CONFLICT (id) DO NOTHING",
-        )
-        .await?;
-        if inserted != rows.len() as u64 {
-            return Err(meanwhile(inserted, rows.len()));
-        }
-        return Ok(());
-    }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO sales ({SALE_COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
@@ -521,30 +551,12 @@ async fn insert_sales(
     Ok(())
 }
 
-/// Multi-row INSERTs of the fresh sales' lines with their verdicts.
+/// SQLite: multi-row INSERTs of the fresh sales' lines with their verdicts.
 async fn insert_lines(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
     rows: &[LineRow<'_>],
 ) -> StoreResult<()> {
-    if dialect == Dialect::Postgres {
-        let json: Vec<LineColumns<'_>> = rows.iter().map(LineColumns::of).collect();
-        insert_json(
-            tx,
-            "sale_lines",
-            LINE_COLUMNS,
-            "sale_id text, line_no bigint, kind text, diner_id bigint, name text, quantity bigint, \
-             standard bigint, amount bigint, subsidy bigint, bracket text, category text, \
-             expected_standard bigint, expected_paid bigint, expected_subsidy bigint, \
-             expected_bracket text, expected_category text, expected_reason text, verdict text, \
-             business_date text, slot text, township_id bigint, site_id bigint, \
-             terminal_id bigint, cashier_id bigint, sold_at bigint, received_at bigint",
-            &json,
-            "",
-        )
-        .await?;
-        return Ok(());
-    }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO sale_lines ({LINE_COLUMNS}) VALUES {}",

@@ -101,13 +101,19 @@ impl Dialect {
     /// transactions (of two backend processes) never wait on each other in
     /// a circle. All held to the commit, and all taken in BEGIN's round
     /// trip: one simple query of the statements, each post waits for it.
+    /// `savepoint` opens a savepoint named `run` in the same trip.
     pub(super) async fn begin_ingest(
         self,
         pool: &AnyPool,
         diners: &[i64],
+        savepoint: bool,
     ) -> Result<Transaction<'static, Any>, sqlx::Error> {
         if self == Dialect::Sqlite {
-            return self.begin_write(pool).await;
+            let mut tx = self.begin_write(pool).await?;
+            if savepoint {
+                sqlx::query("SAVEPOINT run").execute(&mut *tx).await?;
+            }
+            return Ok(tx);
         }
         let mut sql = format!(
             "BEGIN; SELECT pg_advisory_xact_lock_shared({}, {});",
@@ -127,6 +133,9 @@ impl Dialect {
             sql.push_str(&format!(
                 " SELECT pg_advisory_xact_lock(d) FROM (SELECT d FROM (VALUES {list}) AS v(d) ORDER BY d) AS ordered;"
             ));
+        }
+        if savepoint {
+            sql.push_str(" SAVEPOINT run;");
         }
         pool.begin_with(sqlx::AssertSqlSafe(sql)).await
     }

@@ -281,7 +281,10 @@ async fn try_group(
         .filter(|l| l.first.as_ref().is_some_and(|v| v.subsidy > Money::ZERO))
         .filter_map(|l| l.diner_id.map(|d| d.0))
         .collect();
-    let mut tx = dialect.begin_ingest(pool, &diners).await?;
+    // A group that opens with sales posts takes the run's savepoint with
+    // BEGIN, one round trip fewer.
+    let opens_with_run = matches!(group.first(), Some(Job::Sales { .. }));
+    let mut tx = dialect.begin_ingest(pool, &diners, opens_with_run).await?;
     // Stamped inside the transaction, after the write lock (SQLite) or the
     // ingest lock (PostgreSQL): a month close orders against it, so a post
     // stamped before a close's cut is committed before the close reads.
@@ -296,7 +299,8 @@ async fn try_group(
             .count();
         if run > 0 {
             let jobs = &group[at..at + run];
-            match store_run(&mut tx, dialect, jobs, now).await {
+            let savepoint_taken = at == 0 && opens_with_run;
+            match store_run(&mut tx, dialect, jobs, now, savepoint_taken).await {
                 Ok(outcomes) => results.extend(outcomes.into_iter().map(Ok)),
                 Err(StoreError::Database(e)) if super::retryable(&e) => {
                     return Err(StoreError::Database(e));
@@ -319,13 +323,14 @@ async fn try_group(
     Ok(results)
 }
 
-/// A run of sales posts stored at once inside a savepoint, rolled back to
-/// it when anything fails.
+/// A run of sales posts stored at once inside a savepoint (taken here
+/// unless `savepoint_taken`), rolled back to it when anything fails.
 async fn store_run(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
     jobs: &[Job],
     now: DateTime<Utc>,
+    savepoint_taken: bool,
 ) -> StoreResult<Vec<Vec<Outcome>>> {
     let posts: Vec<batch::Post<'_>> = jobs
         .iter()
@@ -339,7 +344,9 @@ async fn store_run(
             Job::Voids { .. } => None,
         })
         .collect();
-    sqlx::query("SAVEPOINT run").execute(&mut **tx).await?;
+    if !savepoint_taken {
+        sqlx::query("SAVEPOINT run").execute(&mut **tx).await?;
+    }
     match batch::store_posts(tx, dialect, &posts).await {
         // Not released: the commit keeps what it holds, and a later run's
         // savepoint of the same name is the one a rollback would go to.

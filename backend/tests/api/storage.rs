@@ -960,3 +960,138 @@ async fn audit_log_is_searched_in_the_database_postgres() {
         None => eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it"),
     }
 }
+
+/// Two backend processes on one PostgreSQL (two stores, two writers): the
+/// same sales posted to both at once are each stored once, every post is
+/// answered stored or duplicate, and each diner keeps one subsidised meal
+/// per slot and day. A group that meets sales the other process stored
+/// meanwhile falls back to storing post by post.
+#[tokio::test]
+async fn two_processes_store_each_sale_once_postgres() {
+    let Some((config, _scratch)) = fresh_config(Backend::Postgres) else {
+        eprintln!("skipped on PostgreSQL: set CANTEEN_TEST_POSTGRES_URL to run it");
+        return;
+    };
+    let url = config.database_url();
+    let schema = config.database_schema.clone();
+    let first = Db::connect(&url, schema.as_deref(), 4).await.unwrap();
+    let second = Db::connect(&url, schema.as_deref(), 4).await.unwrap();
+    let t = first.insert_township("大寨镇", audit("t")).await.unwrap();
+    let site = first
+        .insert_site(
+            NewSite {
+                township_id: t.id,
+                name: "食堂".into(),
+                kind: backend::store::SiteKind::Canteen,
+                utc_offset_minutes: 480,
+            },
+            audit("s"),
+        )
+        .await
+        .unwrap();
+    let cashier = first
+        .insert_user(
+            NewUser {
+                username: "c".into(),
+                display_name: "C".into(),
+                role: backend::store::Role::Cashier,
+                township_id: Some(t.id),
+                site_id: Some(site.id),
+                password_hash: "h".into(),
+                must_change_password: false,
+            },
+            audit("u"),
+        )
+        .await
+        .unwrap();
+    let terminal = first
+        .insert_terminal(site.id, "一号", "hash1", audit("t"))
+        .await
+        .unwrap();
+    let diners: Vec<DinerId> = first
+        .insert_diners(
+            t.id,
+            (0..10)
+                .map(|i| DinerFields {
+                    name: format!("食客{i}"),
+                    resident_id: None,
+                    birth_date: None,
+                    village: None,
+                    card_no: None,
+                    active_from: None,
+                    inactive_since: None,
+                    categories: Vec::new(),
+                })
+                .collect(),
+            Actor::system(),
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    // 200 sales in batches of 20, posted to both processes at once, each
+    // batch twice: first the diners' lunches of 2026-03-02 (ten each), then
+    // walk-ins, which take no diner's lock, so the two processes' groups race
+    // for the same sale ids.
+    let sales: Vec<SaleToStore> = (0..200)
+        .map(|i| {
+            let mut s = sale(
+                &format!("00000000-0000-0000-0000-{i:012}"),
+                &site,
+                terminal.id,
+                cashier.id,
+                diners[i % 10],
+                600,
+            );
+            s.sold_at = at(1_700_000_000_000 + i as i64);
+            if i >= 100 {
+                let line = &mut s.lines[0];
+                line.kind = "walk_in_meal".into();
+                (line.diner_id, line.standard, line.bracket) = (None, None, None);
+                (line.first, line.repeat) = (None, None);
+                line.subsidy = Money::ZERO;
+                s.subsidy_total = Money::ZERO;
+            }
+            s
+        })
+        .collect();
+    let mut stored = 0;
+    for phase in sales.chunks(100) {
+        let mut posts = tokio::task::JoinSet::new();
+        for (n, batch) in phase.chunks(20).enumerate() {
+            for db in [&first, &second, &first, &second] {
+                let (db, mut batch) = (db.clone(), batch.to_vec());
+                if n % 2 == 1 {
+                    batch.reverse();
+                }
+                posts.spawn(async move { db.insert_sales(batch, ReceivedAt::Now).await });
+            }
+        }
+        while let Some(answer) = posts.join_next().await {
+            for outcome in answer.unwrap().expect("every post is answered") {
+                match outcome {
+                    Outcome::Stored => stored += 1,
+                    Outcome::Duplicate => {}
+                    other => panic!("a copy was answered {other:?}"),
+                }
+            }
+        }
+    }
+    assert_eq!(stored, 200, "each sale stored once");
+    assert_eq!(first.sales_totals().await.unwrap().0, 200);
+    // Each diner's lunch: one line with the subsidised verdict, the rest
+    // with the repeat's.
+    let mut subsidised = std::collections::HashMap::new();
+    for s in &sales {
+        let lines = second.sale_lines(s.id).await.unwrap();
+        assert_eq!(lines.len(), 1, "one line per sale");
+        if lines[0].kind == "diner_meal" && lines[0].expected_paid == Some(fen(600)) {
+            *subsidised.entry(s.lines[0].diner_id).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(subsidised.len(), 10);
+    assert!(subsidised.values().all(|&n| n == 1), "{subsidised:?}");
+    first.pool().close().await;
+    second.pool().close().await;
+}
