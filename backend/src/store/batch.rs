@@ -224,14 +224,9 @@ async fn stored_contests(
                 q = q.bind(d.clone());
             }
             for (sold_at, sale_id, line_no, diner, date, slot) in q.fetch_all(&mut **tx).await? {
-                let slot: Slot = slot.parse().map_err(StoreError::Corrupt)?;
-                let key = (township, DinerId(diner), decode::date_of(&date)?, slot);
+                let (key, meal) =
+                    contest_row(sold_at, &sale_id, line_no, township.0, diner, &date, &slot)?;
                 if wanted.contains(&key) {
-                    let meal = meal_order(
-                        decode::time_of(sold_at)?,
-                        SaleId(decode::uuid_of(&sale_id)?),
-                        line_no,
-                    )?;
                     out.entry(key).or_default().push(meal);
                 }
             }
@@ -282,21 +277,36 @@ async fn contests_by_key(
     .await?;
     let mut out: HashMap<Contest, Vec<MealOrder>> = HashMap::new();
     for (sold_at, sale_id, line_no, township, diner, date, slot) in rows {
-        let slot: Slot = slot.parse().map_err(StoreError::Corrupt)?;
-        let key = (
-            TownshipId(township),
-            DinerId(diner),
-            decode::date_of(&date)?,
-            slot,
-        );
-        let meal = meal_order(
-            decode::time_of(sold_at)?,
-            SaleId(decode::uuid_of(&sale_id)?),
-            line_no,
-        )?;
+        let (key, meal) = contest_row(sold_at, &sale_id, line_no, township, diner, &date, &slot)?;
         out.entry(key).or_default().push(meal);
     }
     Ok(out)
+}
+
+/// A stored contesting line as its slot and day and its place in the
+/// first-sold order.
+fn contest_row(
+    sold_at: i64,
+    sale_id: &str,
+    line_no: i64,
+    township: i64,
+    diner: i64,
+    date: &str,
+    slot: &str,
+) -> StoreResult<(Contest, MealOrder)> {
+    let slot: Slot = slot.parse().map_err(StoreError::Corrupt)?;
+    let key = (
+        TownshipId(township),
+        DinerId(diner),
+        decode::date_of(date)?,
+        slot,
+    );
+    let meal = meal_order(
+        decode::time_of(sold_at)?,
+        SaleId(decode::uuid_of(sale_id)?),
+        line_no,
+    )?;
+    Ok((key, meal))
 }
 
 /// `$first, $first+1, …`, `n` of them.

@@ -105,6 +105,42 @@ fn sale(
     }
 }
 
+/// A canteen of township `t` with a cashier and a terminal.
+async fn canteen(db: &Db, t: TownshipId) -> (Site, UserId, TerminalId) {
+    let site = db
+        .insert_site(
+            NewSite {
+                township_id: t,
+                name: "食堂".into(),
+                kind: backend::store::SiteKind::Canteen,
+                utc_offset_minutes: 480,
+            },
+            audit("site.create"),
+        )
+        .await
+        .unwrap();
+    let cashier = db
+        .insert_user(
+            NewUser {
+                username: "c".into(),
+                display_name: "C".into(),
+                role: backend::store::Role::Cashier,
+                township_id: Some(t),
+                site_id: Some(site.id),
+                password_hash: "h".into(),
+                must_change_password: false,
+            },
+            audit("user.create"),
+        )
+        .await
+        .unwrap();
+    let terminal = db
+        .insert_terminal(site.id, "一号", "hash1", audit("terminal.create"))
+        .await
+        .unwrap();
+    (site, cashier.id, terminal.id)
+}
+
 async fn story(db: Db) {
     assert!(!db.has_users().await.unwrap());
     let t = db
@@ -657,42 +693,12 @@ async fn unreadable_values(db: Db) {
     }
     // A subsidised diner meal stored without its diner is not claimed for
     // diner 0: the claim's records refuse to load.
-    let site = db
-        .insert_site(
-            NewSite {
-                township_id: t.id,
-                name: "食堂".into(),
-                kind: backend::store::SiteKind::Canteen,
-                utc_offset_minutes: 480,
-            },
-            audit("site.create"),
-        )
-        .await
-        .unwrap();
-    let cashier = db
-        .insert_user(
-            NewUser {
-                username: "c".into(),
-                display_name: "C".into(),
-                role: backend::store::Role::Cashier,
-                township_id: Some(t.id),
-                site_id: Some(site.id),
-                password_hash: "h".into(),
-                must_change_password: false,
-            },
-            audit("user.create"),
-        )
-        .await
-        .unwrap();
-    let terminal = db
-        .insert_terminal(site.id, "一号", "hash1", audit("terminal.create"))
-        .await
-        .unwrap();
+    let (site, cashier, terminal) = canteen(&db, t.id).await;
     let mut sale = sale(
         "00000000-0000-0000-0000-00000000000a",
         &site,
-        terminal.id,
-        cashier.id,
+        terminal,
+        cashier,
         id,
         600,
     );
@@ -709,8 +715,8 @@ async fn unreadable_values(db: Db) {
             'agrees', '2026-03-02', 'lunch', {}, {}, {}, {}, {}, {})",
         t.id.0,
         site.id.0,
-        terminal.id.0,
-        cashier.id.0,
+        terminal.0,
+        cashier.0,
         sold_at,
         at(5).timestamp_millis()
     ))
@@ -977,37 +983,7 @@ async fn two_processes_store_each_sale_once_postgres() {
     let first = Db::connect(&url, schema.as_deref(), 4).await.unwrap();
     let second = Db::connect(&url, schema.as_deref(), 4).await.unwrap();
     let t = first.insert_township("大寨镇", audit("t")).await.unwrap();
-    let site = first
-        .insert_site(
-            NewSite {
-                township_id: t.id,
-                name: "食堂".into(),
-                kind: backend::store::SiteKind::Canteen,
-                utc_offset_minutes: 480,
-            },
-            audit("s"),
-        )
-        .await
-        .unwrap();
-    let cashier = first
-        .insert_user(
-            NewUser {
-                username: "c".into(),
-                display_name: "C".into(),
-                role: backend::store::Role::Cashier,
-                township_id: Some(t.id),
-                site_id: Some(site.id),
-                password_hash: "h".into(),
-                must_change_password: false,
-            },
-            audit("u"),
-        )
-        .await
-        .unwrap();
-    let terminal = first
-        .insert_terminal(site.id, "一号", "hash1", audit("t"))
-        .await
-        .unwrap();
+    let (site, cashier, terminal) = canteen(&first, t.id).await;
     let diners: Vec<DinerId> = first
         .insert_diners(
             t.id,
@@ -1039,8 +1015,8 @@ async fn two_processes_store_each_sale_once_postgres() {
             let mut s = sale(
                 &format!("00000000-0000-0000-0000-{i:012}"),
                 &site,
-                terminal.id,
-                cashier.id,
+                terminal,
+                cashier,
                 diners[i % 10],
                 600,
             );
