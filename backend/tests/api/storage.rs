@@ -151,51 +151,21 @@ async fn story(db: Db) {
         db.insert_township("大寨镇", audit("x")).await,
         Err(StoreError::Duplicate(_))
     ));
-    let site = db
-        .insert_site(
-            NewSite {
-                township_id: t.id,
-                name: "食堂".into(),
-                kind: backend::store::SiteKind::Canteen,
-                utc_offset_minutes: 480,
-            },
-            audit("site.create"),
-        )
-        .await
-        .unwrap();
-    let cashier = db
-        .insert_user(
-            NewUser {
-                username: "c".into(),
-                display_name: "C".into(),
-                role: backend::store::Role::Cashier,
-                township_id: Some(t.id),
-                site_id: Some(site.id),
-                password_hash: "h".into(),
-                must_change_password: false,
-            },
-            audit("user.create"),
-        )
-        .await
-        .unwrap();
+    let (site, cashier, terminal) = canteen(&db, t.id).await;
     assert!(db.has_users().await.unwrap());
-    let terminal = db
-        .insert_terminal(site.id, "一号", "hash1", audit("terminal.create"))
-        .await
-        .unwrap();
     assert_eq!(
         db.terminal_by_token("hash1").await.unwrap().map(|t| t.id),
-        Some(terminal.id)
+        Some(terminal)
     );
     assert_eq!(db.terminal_by_token("other").await.unwrap(), None);
 
     // Sessions expire.
-    db.insert_session("s1", cashier.id, at(0), at(1000))
+    db.insert_session("s1", cashier, at(0), at(1000))
         .await
         .unwrap();
     assert_eq!(
         db.session_user("s1", at(999)).await.unwrap().map(|u| u.id),
-        Some(cashier.id)
+        Some(cashier)
     );
     assert_eq!(db.session_user("s1", at(1000)).await.unwrap(), None);
 
@@ -279,16 +249,16 @@ async fn story(db: Db) {
     let a = sale(
         "00000000-0000-0000-0000-00000000000a",
         &site,
-        terminal.id,
-        cashier.id,
+        terminal,
+        cashier,
         d0,
         600,
     );
     let b = sale(
         "00000000-0000-0000-0000-00000000000b",
         &site,
-        terminal.id,
-        cashier.id,
+        terminal,
+        cashier,
         d0,
         600,
     );
@@ -339,16 +309,16 @@ async fn story(db: Db) {
     let mut later = sale(
         "00000000-0000-0000-0000-00000000000c",
         &site,
-        terminal.id,
-        cashier.id,
+        terminal,
+        cashier,
         rows[1].id,
         600,
     );
     let mut earlier = sale(
         "00000000-0000-0000-0000-00000000000d",
         &site,
-        terminal.id,
-        cashier.id,
+        terminal,
+        cashier,
         rows[1].id,
         600,
     );
@@ -370,8 +340,8 @@ async fn story(db: Db) {
         id: VoidId(uuid::Uuid::from_u128(n)),
         sale_id,
         site_id: site.id,
-        terminal_id: terminal.id,
-        voided_by: cashier.id,
+        terminal_id: terminal,
+        voided_by: cashier,
         voided_at: at(1_700_000_100_000),
         reason: "错".into(),
         content_hash: format!("h-{n}"),
@@ -406,8 +376,8 @@ async fn story(db: Db) {
         id: shift_id,
         township_id: t.id,
         site_id: site.id,
-        terminal_id: terminal.id,
-        cashier_id: cashier.id,
+        terminal_id: terminal,
+        cashier_id: cashier,
         opened_at: at(1_699_999_000_000),
         opening_float: fen(5000),
         closed_at: None,
@@ -424,13 +394,7 @@ async fn story(db: Db) {
     other.opening_float = fen(1);
     assert_eq!(db.open_shift(other).await.unwrap(), Outcome::Conflict);
     match db
-        .close_shift(
-            shift_id,
-            t.id,
-            terminal.id,
-            at(1_700_000_500_000),
-            fen(5600),
-        )
+        .close_shift(shift_id, t.id, terminal, at(1_700_000_500_000), fen(5600))
         .await
         .unwrap()
     {
@@ -439,19 +403,13 @@ async fn story(db: Db) {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        db.close_shift(
-            shift_id,
-            t.id,
-            terminal.id,
-            at(1_700_000_500_000),
-            fen(5000)
-        )
-        .await
-        .unwrap(),
+        db.close_shift(shift_id, t.id, terminal, at(1_700_000_500_000), fen(5000))
+            .await
+            .unwrap(),
         CloseOutcome::Conflict(_)
     ));
     assert!(matches!(
-        db.close_shift(shift_id, t.id, TerminalId(terminal.id.0 + 1), at(1), fen(1))
+        db.close_shift(shift_id, t.id, TerminalId(terminal.0 + 1), at(1), fen(1))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -510,7 +468,7 @@ async fn story(db: Db) {
         .execute_raw(format!(
             "INSERT INTO shifts (id, site_id, terminal_id, cashier_id, opened_at, opening_float, received_at)
              VALUES ('no-township', {}, {}, {}, 1, 0, 1)",
-            site.id, terminal.id, cashier.id
+            site.id, terminal, cashier
         ))
         .await
         .expect_err("a shift without its township");
