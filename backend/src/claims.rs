@@ -188,14 +188,16 @@ struct Share {
     voids: Vec<Received<Void>>,
 }
 
-/// Splits the township's records into what each site's claim can depend
-/// on: the site's own sales, the other sites' sales that share a diner,
-/// slot and day with one of them (the one-meal rule runs across sites),
-/// and the voids of those. Nothing else can change a site's claim, so
-/// reconciling each site over its share gives the same claim as over
-/// everything, in time proportional to the share. Each sale moves into its
-/// own site's share; only those shared across sites are copied.
-fn by_site(sales: Vec<Received<Sale>>, voids: Vec<Received<Void>>) -> HashMap<SiteId, Share> {
+/// One day's sales split into what each site's claim can depend on: the
+/// site's own sales, and the other sites' sales that share a diner and
+/// slot with one of them (the one-meal rule runs across sites). Nothing
+/// else of the day can change a site's claim, so reconciling each site
+/// over its share gives the same claim as over everything, in time
+/// proportional to the share. Each sale moves into its own site's share;
+/// only those shared across sites are copied. Runs in the day's read
+/// task (see [`crate::store::Db::claim_records`]).
+fn shares_of_day(sales: Vec<Received<Sale>>) -> DayShares {
+    // The date is in the key too, so the split holds whatever the days.
     type Key = (DinerId, NaiveDate, Slot);
     let mut keyed: Vec<(Key, usize)> = sales
         .iter()
@@ -226,34 +228,42 @@ fn by_site(sales: Vec<Received<Sale>>, voids: Vec<Received<Void>>) -> HashMap<Si
             }
         }
     }
+    let mut shares: DayShares = FxHashMap::default();
+    for (site, mut others) in shared {
+        others.sort_unstable();
+        others.dedup();
+        shares
+            .entry(site)
+            .or_default()
+            .extend(others.into_iter().map(|j| sales[j].clone()));
+    }
+    for sale in sales {
+        shares.entry(sale.record.site_id).or_default().push(sale);
+    }
+    shares
+}
+
+/// A day's sales by the site whose claim can depend on them.
+type DayShares = FxHashMap<SiteId, Vec<Received<Sale>>>;
+
+/// Joins the days' shares into each site's, with the voids of its sales.
+fn by_site(days: Vec<DayShares>, voids: Vec<Received<Void>>) -> HashMap<SiteId, Share> {
     let mut sizes: FxHashMap<SiteId, usize> = FxHashMap::default();
-    for sale in &sales {
-        *sizes.entry(sale.record.site_id).or_default() += 1;
+    for (site, sales) in days.iter().flatten() {
+        *sizes.entry(*site).or_default() += sales.len();
     }
     let mut shares: HashMap<SiteId, Share> = sizes
         .into_iter()
         .map(|(site, n)| {
             let share = Share {
-                sales: Vec::with_capacity(n + shared.get(&site).map_or(0, Vec::len)),
+                sales: Vec::with_capacity(n),
                 voids: Vec::new(),
             };
             (site, share)
         })
         .collect();
-    for (site, mut others) in shared {
-        others.sort_unstable();
-        others.dedup();
-        let share = shares.entry(site).or_default();
-        share
-            .sales
-            .extend(others.into_iter().map(|j| sales[j].clone()));
-    }
-    for sale in sales {
-        shares
-            .entry(sale.record.site_id)
-            .or_default()
-            .sales
-            .push(sale);
+    for (site, sales) in days.into_iter().flatten() {
+        shares.entry(site).or_default().sales.extend(sales);
     }
     let mut voids_of: FxHashMap<SaleId, Vec<Received<Void>>> = FxHashMap::default();
     for v in voids {
@@ -287,8 +297,10 @@ async fn context(
     for site in store.sites(Some(township_id)).await? {
         policy_rows.extend(store.policies_since(site.id, 0).await?);
     }
-    let records = store.claim_records(township_id, month).await?;
-    let by_site = by_site(records.sales, records.voids);
+    let records = store
+        .claim_records(township_id, month, shares_of_day)
+        .await?;
+    let by_site = by_site(records.days, records.voids);
     Ok(Context {
         roster,
         roster_at,
@@ -709,4 +721,94 @@ pub async fn reopen_month(
             StoreError::NotFound => ClaimsError::NotClosed(month),
             other => ClaimsError::Store(other),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use canteen_core::{Payment, TerminalId, VoidId};
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn sale(id: u128, site: i64, diner: i64, slot: Slot) -> Received<Sale> {
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 4, 0, 0).unwrap();
+        Received {
+            record: Sale {
+                id: SaleId(Uuid::from_u128(id)),
+                site_id: SiteId(site),
+                terminal_id: TerminalId(site),
+                cashier_id: UserId(site),
+                sold_at: at,
+                business_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+                slot,
+                lines: vec![SaleLine::DinerMeal {
+                    diner_id: DinerId(diner),
+                    standard: Money::from_fen(1200),
+                    paid: Money::from_fen(600),
+                    subsidy: Money::from_fen(600),
+                    bracket: None,
+                    category: None,
+                }],
+                payment: Payment::Qr { reference: None },
+            },
+            received_at: at,
+        }
+    }
+
+    fn ids(sales: &[Received<Sale>]) -> Vec<u128> {
+        let mut ids: Vec<u128> = sales.iter().map(|s| s.record.id.0.as_u128()).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn a_site_shares_only_the_other_sites_meals_of_its_diners_slots() {
+        let day = vec![
+            sale(1, 1, 7, Slot::Lunch),
+            sale(2, 2, 7, Slot::Lunch),
+            sale(3, 1, 8, Slot::Lunch),
+            sale(4, 2, 8, Slot::Breakfast),
+            sale(5, 3, 9, Slot::Lunch),
+        ];
+        let void = Received {
+            record: Void {
+                id: VoidId(Uuid::from_u128(99)),
+                sale_id: SaleId(Uuid::from_u128(2)),
+                site_id: SiteId(2),
+                terminal_id: TerminalId(2),
+                voided_by: UserId(2),
+                voided_at: day[1].received_at,
+                reason: "wrong diner".into(),
+            },
+            received_at: day[1].received_at,
+        };
+        let shares = by_site(vec![shares_of_day(day)], vec![void]);
+        assert_eq!(ids(&shares[&SiteId(1)].sales), [1, 2, 3]);
+        assert_eq!(ids(&shares[&SiteId(2)].sales), [1, 2, 4]);
+        assert_eq!(ids(&shares[&SiteId(3)].sales), [5]);
+        for site in [1, 2] {
+            let voids = &shares[&SiteId(site)].voids;
+            assert_eq!(
+                voids.len(),
+                1,
+                "site {site} sees the void of a sale it shares"
+            );
+        }
+        assert!(shares[&SiteId(3)].voids.is_empty());
+    }
+
+    #[test]
+    fn days_join_into_one_share_per_site() {
+        let mut second = sale(6, 1, 7, Slot::Lunch);
+        second.record.business_date = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+        let days = vec![
+            shares_of_day(vec![sale(1, 1, 7, Slot::Lunch)]),
+            shares_of_day(vec![second, sale(7, 2, 7, Slot::Lunch)]),
+        ];
+        let shares = by_site(days, Vec::new());
+        // The diner's lunch at site 2 on the 2nd is another day's: not shared.
+        assert_eq!(ids(&shares[&SiteId(1)].sales), [1, 6]);
+        assert_eq!(ids(&shares[&SiteId(2)].sales), [7]);
+    }
 }

@@ -35,12 +35,14 @@ macro_rules! write_audit {
 }
 
 /// What the claim of a township's month is computed from, as received.
-#[derive(Debug, Clone, Default)]
-pub struct ClaimRecords {
-    /// Sales with their subsidised diner meal lines at their positions in
-    /// the sale (other lines, which no claim counts, are left as walk-in
-    /// placeholders so line numbers stay true).
-    pub sales: Vec<Received<Sale>>,
+#[derive(Debug, Clone)]
+pub struct ClaimRecords<D> {
+    /// Each day's sales with their subsidised diner meal lines at their
+    /// positions in the sale (other lines, which no claim counts, are left
+    /// as walk-in placeholders so line numbers stay true), as the caller's
+    /// `per_day` made them: the month's days, then each earlier day that
+    /// has a late record.
+    pub days: Vec<D>,
     /// Voids of those sales.
     pub voids: Vec<Received<Void>>,
     /// The current version of each free-meal day.
@@ -265,11 +267,16 @@ impl Db {
     /// and of each earlier date that has a sale or void received after its
     /// month closed (with the other meals of those dates, which they may
     /// repeat); their voids; and the free-meal days of those dates.
-    pub async fn claim_records(
+    pub async fn claim_records<D, F>(
         &self,
         township_id: TownshipId,
         m: YearMonth,
-    ) -> StoreResult<ClaimRecords> {
+        per_day: F,
+    ) -> StoreResult<ClaimRecords<D>>
+    where
+        F: Fn(Vec<Received<Sale>>) -> D + Clone + Send + 'static,
+        D: Send + 'static,
+    {
         let (first_day, last_day) = range_of(m)?;
         let (first, last) = (first_day.to_string(), last_day.to_string());
         let township_id = township_id.0;
@@ -289,8 +296,11 @@ impl Db {
                 .collect();
             days.extend(&late_dates);
             let mut out = ClaimRecords {
-                sales: self.claimed_sales(township_id, days).await?,
-                ..ClaimRecords::default()
+                days: self
+                    .claimed_days(township_id, days, per_day.clone())
+                    .await?,
+                voids: Vec::new(),
+                free_meals: Vec::new(),
             };
             let mut ranges = vec![(first.clone(), last.clone())];
             ranges.extend(late_dates.iter().map(|d| (d.to_string(), d.to_string())));

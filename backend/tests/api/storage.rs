@@ -681,7 +681,7 @@ async fn unreadable_values(db: Db) {
     .await
     .unwrap();
     let month = canteen_core::YearMonth::new(2026, 3).unwrap();
-    match db.claim_records(t.id, month).await {
+    match db.claim_records(t.id, month, |sales| sales).await {
         Err(StoreError::Corrupt(m)) => assert!(m.contains("no diner"), "{m}"),
         other => panic!("{other:?}"),
     }
