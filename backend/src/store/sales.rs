@@ -74,8 +74,9 @@ impl Db {
     #[tracing::instrument(level = "debug", skip(self, ids), fields(count = ids.len()))]
     pub async fn sale_lines_of(&self, ids: &[SaleId]) -> StoreResult<Vec<SaleLineRow>> {
         let mut rows = Vec::with_capacity(ids.len());
-        // Batches are at most 500 sales; keep each statement's parameters few.
-        for chunk in ids.chunks(100) {
+        // Batches are at most 500 sales: one statement each, far below
+        // either database's limit on bound parameters.
+        for chunk in ids.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT sale_id, line_no, kind, diner_id, name, quantity, standard, amount, subsidy, bracket,
