@@ -58,7 +58,7 @@ pub(super) async fn store_posts(
 
     // Which ids are stored already, with their content hash.
     let ids: BTreeSet<SaleId> = order.iter().map(|&(p, i)| posts[p].sales[i].id).collect();
-    let mut hashes = stored_hashes(tx, &ids).await?;
+    let mut hashes = stored_hashes(tx, dialect, &ids).await?;
     let mut fresh: Vec<(usize, usize)> = Vec::new();
     for &(p, i) in &order {
         let sale = &posts[p].sales[i];
@@ -150,8 +150,12 @@ struct LineRow<'a> {
 /// The content hash of each of `ids` already stored.
 async fn stored_hashes(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     ids: &BTreeSet<SaleId>,
 ) -> StoreResult<HashMap<SaleId, String>> {
+    if dialect == Dialect::Postgres {
+        return stored_hashes_postgres(tx, ids).await;
+    }
     let ids: Vec<&SaleId> = ids.iter().collect();
     let mut out = HashMap::new();
     for chunk in ids.chunks(IDS_PER_SELECT) {
@@ -164,6 +168,30 @@ async fn stored_hashes(
         for (id, hash) in q.fetch_all(&mut **tx).await? {
             out.insert(SaleId(decode::uuid_of(&id)?), hash);
         }
+    }
+    Ok(out)
+}
+
+/// PostgreSQL: the ids as one JSON array, one parameter (hundreds of bound
+/// values would each cross the Any driver and the server's parameter
+/// handling).
+async fn stored_hashes_postgres(
+    tx: &mut Transaction<'static, Any>,
+    ids: &BTreeSet<SaleId>,
+) -> StoreResult<HashMap<SaleId, String>> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let json = serde_json::to_string(&ids)
+        .map_err(|e| StoreError::Corrupt(format!("sale ids as JSON: {e}")))?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.id, s.content_hash FROM sales s
+         WHERE s.id IN (SELECT json_array_elements_text($1::json))",
+    )
+    .bind(json)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for (id, hash) in rows {
+        out.insert(SaleId(decode::uuid_of(&id)?), hash);
     }
     Ok(out)
 }
