@@ -164,6 +164,23 @@ async fn pause() {
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
 
+/// Makes a claim [`RUNS`] times, a second apart: the last claim, and the
+/// seconds each took.
+async fn timed<T, F>(mut claim: impl FnMut() -> F) -> (T, Vec<f64>)
+where
+    F: std::future::Future<Output = Result<T, claims::ClaimsError>>,
+{
+    let mut times = Vec::with_capacity(RUNS);
+    let mut last = None;
+    for _ in 0..RUNS {
+        pause().await;
+        let started = Instant::now();
+        last = Some(claim().await.unwrap());
+        times.push(started.elapsed().as_secs_f64());
+    }
+    (last.unwrap(), times)
+}
+
 async fn run(label: &str, db: &Db, diners: i64) {
     println!("{label}:");
     let lines = seed(db, diners).await;
@@ -174,37 +191,13 @@ async fn run(label: &str, db: &Db, diners: i64) {
         .await
         .unwrap()
         .unwrap();
-    let mut times = Vec::new();
-    let mut c = None;
-    for _ in 0..RUNS {
-        pause().await;
-        let started = Instant::now();
-        c = Some(
-            claims::site_claim(db, &site, month, Utc::now())
-                .await
-                .unwrap(),
-        );
-        times.push(started.elapsed().as_secs_f64());
-    }
-    let c = c.unwrap();
+    let (c, times) = timed(|| claims::site_claim(db, &site, month, Utc::now())).await;
     println!(
         "  claim of one canteen ({} of {lines} lines in the township), database to totals: {}",
         c.reviewed.claim.total.meals,
         median(times)
     );
-    let mut times = Vec::new();
-    let mut t = None;
-    for _ in 0..RUNS {
-        pause().await;
-        let started = Instant::now();
-        t = Some(
-            claims::township_claim(db, &township, month, Utc::now())
-                .await
-                .unwrap(),
-        );
-        times.push(started.elapsed().as_secs_f64());
-    }
-    let t = t.unwrap();
+    let (t, times) = timed(|| claims::township_claim(db, &township, month, Utc::now())).await;
     println!(
         "  claim of the township, {} sites, {} meals, subsidy {}: {}",
         t.sites.len(),
