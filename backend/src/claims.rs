@@ -17,6 +17,7 @@ use canteen_core::{
     Void, YearMonth, reconcile, review,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -281,31 +282,57 @@ fn by_site(days: Vec<DayShares>, voids: Vec<Received<Void>>) -> HashMap<SiteId, 
     shares
 }
 
+/// Per-site reads of a township's claim in flight at once (each a round
+/// trip; a city has 150 sites).
+const SITE_READS_AT_ONCE: usize = 8;
+
+/// `read` of each site, [`SITE_READS_AT_ONCE`] at a time, in the sites'
+/// order.
+async fn per_site<T, E, F>(sites: Vec<SiteId>, read: impl FnMut(SiteId) -> F) -> Result<Vec<T>, E>
+where
+    F: std::future::Future<Output = Result<T, E>>,
+{
+    stream::iter(sites)
+        .map(read)
+        .buffered(SITE_READS_AT_ONCE)
+        .try_collect()
+        .await
+}
+
 async fn context(
     store: &Db,
     township_id: TownshipId,
     month: YearMonth,
 ) -> Result<Context, ClaimsError> {
-    let rows = store.diners_since(township_id, 0).await?;
+    // The small reads go while the month's records are read.
+    let policies = async {
+        let sites = store.sites(Some(township_id)).await?;
+        let ids: Vec<SiteId> = sites.iter().map(|site| site.id).collect();
+        let per_site: Vec<_> = per_site(ids, |site| {
+            let store = store.clone();
+            async move { store.policies_since(site, 0).await }
+        })
+        .await?;
+        Ok::<_, StoreError>(per_site.into_iter().flatten().collect::<Vec<_>>())
+    };
+    let (rows, policy_rows, closes, records) = tokio::try_join!(
+        store.diners_since(township_id, 0),
+        policies,
+        store.month_closes(township_id),
+        store.claim_records(township_id, month, shares_of_day),
+    )?;
     let roster = rows
         .iter()
         .map(diner_from_row)
         .collect::<Result<Vec<_>, _>>()
         .map_err(StoreError::from)?;
     let roster_at = roster.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
-    let mut policy_rows = Vec::new();
-    for site in store.sites(Some(township_id)).await? {
-        policy_rows.extend(store.policies_since(site.id, 0).await?);
-    }
-    let records = store
-        .claim_records(township_id, month, shares_of_day)
-        .await?;
     let by_site = by_site(records.days, records.voids);
     Ok(Context {
         roster,
         roster_at,
         policies: policy_book(&policy_rows).map_err(StoreError::from)?,
-        closes: store.month_closes(township_id).await?,
+        closes,
         free_meals: records.free_meals,
         by_site,
     })
@@ -325,11 +352,15 @@ struct SiteInputs {
     free_meals_served: i64,
 }
 
-async fn site_inputs(store: &Db, site: &Site, month: YearMonth) -> Result<SiteInputs, ClaimsError> {
+async fn site_inputs(
+    store: &Db,
+    site: SiteId,
+    month: YearMonth,
+) -> Result<SiteInputs, ClaimsError> {
     let (first, last) = days_of(month)?;
     Ok(SiteInputs {
-        decisions: store.flag_decisions(site.id, month).await?,
-        free_meals_served: store.free_meal_totals(site.id, first, last).await?.served,
+        decisions: store.flag_decisions(site, month).await?,
+        free_meals_served: store.free_meal_totals(site, first, last).await?.served,
     })
 }
 
@@ -488,7 +519,7 @@ pub async fn site_claim(
         return frozen(&close);
     }
     let township = township_of(store, site).await?;
-    let inputs = site_inputs(store, site, month).await?;
+    let inputs = site_inputs(store, site.id, month).await?;
     let ctx = context(store, township.id, month).await?;
     let mut claims = compute_all(ctx, &township, vec![(site.clone(), inputs)], month, now).await?;
     claims.pop().ok_or(ClaimsError::Interrupted)
@@ -501,18 +532,30 @@ pub async fn township_claim(
     month: YearMonth,
     now: DateTime<Utc>,
 ) -> Result<TownshipClaim, ClaimsError> {
-    let mut frozen_claims = Vec::new();
-    let mut open = Vec::new();
     let all = store.sites(Some(township.id)).await?;
-    for site in &all {
-        match store.month_close(site.id, month).await? {
+    let ids: Vec<SiteId> = all.iter().map(|site| site.id).collect();
+    let closes: Vec<Option<CloseRecord>> = per_site(ids, |site| {
+        let store = store.clone();
+        async move { store.month_close(site, month).await }
+    })
+    .await?;
+    let mut frozen_claims = Vec::new();
+    let mut open_sites = Vec::new();
+    for (site, close) in all.iter().zip(closes) {
+        match close {
             Some(close) => frozen_claims.push(frozen(&close)?),
-            None => open.push((site.clone(), site_inputs(store, site, month).await?)),
+            None => open_sites.push(site.clone()),
         }
     }
     let mut computed = Vec::new();
-    if !open.is_empty() {
-        let ctx = context(store, township.id, month).await?;
+    if !open_sites.is_empty() {
+        let ids: Vec<SiteId> = open_sites.iter().map(|site| site.id).collect();
+        let inputs = per_site(ids, |site| {
+            let store = store.clone();
+            async move { site_inputs(&store, site, month).await }
+        });
+        let (ctx, inputs) = tokio::try_join!(context(store, township.id, month), inputs)?;
+        let open = open_sites.into_iter().zip(inputs).collect();
         computed = compute_all(ctx, township, open, month, now).await?;
     }
     // In the order of the sites.
@@ -653,7 +696,7 @@ pub async fn close_month(
         month,
         closed_at: now,
     });
-    let inputs = site_inputs(store, site, month).await?;
+    let inputs = site_inputs(store, site.id, month).await?;
     let claim = compute_all(ctx, &township, vec![(site.clone(), inputs)], month, now)
         .await?
         .pop()
