@@ -266,7 +266,11 @@ impl Db {
                         .claimed_sales_of_day(township_id, day, size.load(Ordering::Relaxed))
                         .await?;
                     size.store(sales.len(), Ordering::Relaxed);
-                    Ok::<D, StoreError>(per_day(sales))
+                    // Milliseconds of CPU a day: off the async threads, so
+                    // sale posts are not held up by a claim.
+                    tokio::task::spawn_blocking(move || per_day(sales))
+                        .await
+                        .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))
                 })
             })
             .buffer_unordered(DAYS_AT_ONCE)
